@@ -1,0 +1,101 @@
+# pvmm: a freestanding x86-64 PV guest kernel for Xen.
+#
+#   make            build build/pvmm
+#   make run        boot it as dom0 under Xen in QEMU (CMDLINE, QEMU_MEM,
+#                   DOM0_MEM, TIMEOUT)
+#   make test       host unit tests + the in-guest suite; ends with a
+#                   "N passed, N failed" line
+#   make check-host host unit tests only
+#   make deps       install what the above need (Debian 12, as root)
+
+CC        ?= gcc
+HOSTCC    ?= gcc
+BUILD     := build
+XEN_IFACE := 0x00040e00
+
+# Only the Xen public headers come from the system (Debian's libxen-dev),
+# through a directory that holds nothing else.
+XEN_INC   := $(BUILD)/xen-include
+
+CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie \
+          -mcmodel=kernel -mno-red-zone -mno-sse -mno-mmx -mno-sse2 \
+          -mno-avx -fno-stack-protector -fno-asynchronous-unwind-tables \
+          -fno-strict-aliasing -fno-builtin -fno-toplevel-reorder \
+          -Wall -Wextra -Werror -Wno-unused-parameter \
+          -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+          -I include -I $(XEN_INC) \
+          -D__XEN_INTERFACE_VERSION__=$(XEN_IFACE)
+ASFLAGS := $(filter-out -std=gnu11,$(CFLAGS)) -D__ASSEMBLY__
+LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
+           --no-warn-rwx-segments -T linker.ld
+
+# Order matters only for head.S, which must come first in .text.head.
+SRCS := boot/head.S boot/notes.S \
+        arch/x86/entry.S arch/x86/probe.S arch/x86/setup.c \
+        arch/x86/traps.c arch/x86/panic.c arch/x86/hypercall.c \
+        arch/x86/early_map.c \
+        xen/console.c xen/shared_info.c xen/time.c xen/sched.c \
+        lib/string.c lib/format.c lib/printk.c lib/cmdline.c lib/glob.c \
+        $(wildcard tests/guest/*.c)
+
+OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(SRCS)))
+DEPS := $(OBJS:.o=.d)
+
+all: $(BUILD)/pvmm
+
+$(XEN_INC)/xen:
+	@test -f /usr/include/xen/xen.h || tests/deps.sh headers
+	@mkdir -p $(XEN_INC)
+	ln -sfn /usr/include/xen $(XEN_INC)/xen
+
+$(BUILD)/obj/%.o: %.c | $(XEN_INC)/xen
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.S | $(XEN_INC)/xen
+	@mkdir -p $(dir $@)
+	$(CC) $(ASFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/pvmm: $(OBJS) linker.ld
+	ld $(LDFLAGS) -o $@ $(OBJS)
+	@size $@
+
+$(OBJS): Makefile
+
+-include $(DEPS)
+
+# ---- host unit tests: the pure-logic files compiled for the build host ----
+HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+               -fsanitize=address,undefined -fno-builtin -I include \
+               -I tests/host
+HOST_SRCS   := tests/host/host_main.c tests/host/test_format.c \
+               tests/host/test_cmdline.c tests/host/test_glob.c \
+               lib/format.c lib/cmdline.c lib/glob.c lib/string.c
+
+$(BUILD)/host-tests: $(HOST_SRCS) $(wildcard include/pvmm/*.h tests/host/*.h)
+	@mkdir -p $(BUILD)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(HOST_SRCS)
+
+check-host: $(BUILD)/host-tests
+	$(BUILD)/host-tests
+
+# ---- running under Xen ----
+CMDLINE  ?=
+QEMU_MEM ?= 512
+DOM0_MEM ?= 64M
+TIMEOUT  ?= 120
+export CMDLINE QEMU_MEM DOM0_MEM TIMEOUT
+
+run: $(BUILD)/pvmm
+	tests/run-dom0.sh
+
+test: $(BUILD)/pvmm $(BUILD)/host-tests
+	tests/run-all.sh
+
+deps:
+	tests/deps.sh all
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/pvmm $(BUILD)/host-tests $(BUILD)/logs
+
+.PHONY: all run test check-host deps clean

@@ -1,0 +1,37 @@
+/*
+ * Entry from Xen's domain builder.
+ *
+ * State on entry (x86-64 PV): ring 3 with the flat kernel selectors, events
+ * masked in vcpu_info[0], %rsi = virtual address of start_info, %rsp inside
+ * the builder's area.  We move to our own stack and go to C.
+ */
+#include <pvmm/layout.h>
+
+/* Byte the hypercall page is filled with at build time (int3). */
+#define HYPERCALL_PAGE_POISON 0xcc
+
+    .section .text.head, "ax", @progbits
+    .globl _start
+_start:
+    cld
+    lea     boot_stack + BOOT_STACK_SIZE(%rip), %rsp
+    mov     %rsi, %rdi
+    call    start_kernel
+    ud2
+
+/*
+ * Xen overwrites this page with its hypercall stubs while building the
+ * domain.  It is poisoned here so that hypercall_page_check() can tell an
+ * unfilled page from a filled one instead of jumping into garbage.
+ */
+    .section .text.hypercall_page, "ax", @progbits
+    .balign 4096
+    .globl hypercall_page
+hypercall_page:
+    .fill 4096, 1, HYPERCALL_PAGE_POISON
+
+    .section .bss.page_aligned, "aw", @nobits
+    .balign 4096
+    .globl boot_stack
+boot_stack:
+    .skip BOOT_STACK_SIZE

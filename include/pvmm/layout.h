@@ -1,0 +1,37 @@
+/*
+ * The virtual memory map, in one place (see docs/ for the picture).
+ *
+ * Usable from C and assembly.
+ */
+#ifndef PVMM_LAYOUT_H
+#define PVMM_LAYOUT_H
+
+/* Kernel image and the domain builder's initial area (-mcmodel=kernel). */
+#define VIRT_BASE           0xffffffff80000000
+
+/* Size of the boot stack in .bss. */
+#define BOOT_STACK_SIZE     (16 * 1024)
+
+#ifndef __ASSEMBLY__
+#include <pvmm/types.h>
+
+extern char _text[], _etext[], _rodata[], _erodata[], _data[];
+extern char __bss_start[], __bss_end[], _end[];
+
+/*
+ * The builder maps pfn i of its initial area at VIRT_BASE + i * PAGE_SIZE,
+ * and the image starts at pfn 0 (PADDR_OFFSET is 0).  These two are valid
+ * only for addresses inside that area.
+ */
+static inline pfn_t boot_va_to_pfn(const void *va)
+{
+    return _pfn(((unsigned long)va - VIRT_BASE) >> PAGE_SHIFT);
+}
+
+static inline void *boot_pfn_to_va(pfn_t pfn)
+{
+    return (void *)(VIRT_BASE + (pfn_x(pfn) << PAGE_SHIFT));
+}
+#endif
+
+#endif /* PVMM_LAYOUT_H */

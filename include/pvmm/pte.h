@@ -1,0 +1,37 @@
+/*
+ * x86-64 page-table entry bits, and building an entry from a machine frame.
+ * Pagetable entries hold machine frame numbers: a PV guest's pagetables are
+ * read by the real MMU.
+ */
+#ifndef PVMM_PTE_H
+#define PVMM_PTE_H
+
+#include <pvmm/types.h>
+
+#define _PAGE_PRESENT   (1UL << 0)
+#define _PAGE_RW        (1UL << 1)
+#define _PAGE_USER      (1UL << 2)
+#define _PAGE_ACCESSED  (1UL << 5)
+#define _PAGE_DIRTY     (1UL << 6)
+#define _PAGE_PSE       (1UL << 7)
+#define _PAGE_NX        (1UL << 63)
+
+#define PTE_ADDR_MASK   0x000ffffffffff000UL
+
+/* Present, accessed and dirty preset so the MMU never writes them back. */
+#define PTE_KERNEL_RO   (_PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_DIRTY)
+#define PTE_KERNEL_RW   (PTE_KERNEL_RO | _PAGE_RW)
+
+typedef uint64_t pte_t;
+
+static inline pte_t pte_from_mfn(mfn_t mfn, uint64_t flags)
+{
+    return (mfn_x(mfn) << PAGE_SHIFT) | flags;
+}
+
+static inline mfn_t pte_mfn(pte_t pte)
+{
+    return _mfn((pte & PTE_ADDR_MASK) >> PAGE_SHIFT);
+}
+
+#endif /* PVMM_PTE_H */

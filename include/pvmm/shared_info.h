@@ -1,0 +1,27 @@
+/*
+ * The shared_info page: Xen's per-domain page with event-channel state,
+ * per-vcpu info (cr2, upcall mask, time) and the p2m frame-list anchor.
+ */
+#ifndef PVMM_SHARED_INFO_H
+#define PVMM_SHARED_INFO_H
+
+#include <pvmm/types.h>
+#include <pvmm/xen.h>
+
+extern struct shared_info *xen_shared_info;
+extern start_info_t *xen_start_info;
+
+/* Maps the page start_info names; panics if Xen refuses. */
+void shared_info_init(start_info_t *si);
+
+static inline struct vcpu_info *shared_info_vcpu0(void)
+{
+    return &xen_shared_info->vcpu_info[0];
+}
+
+static inline bool xen_is_dom0(void)
+{
+    return xen_start_info->flags & SIF_INITDOMAIN;
+}
+
+#endif /* PVMM_SHARED_INFO_H */

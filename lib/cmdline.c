@@ -1,0 +1,89 @@
+/*
+ * Command-line parsing.  Pure logic: the host unit tests compile this file
+ * unchanged.  Nothing is truncated silently: a pattern that does not fit,
+ * or one pattern too many, is an error that says so.
+ */
+#include <pvmm/cmdline.h>
+#include <pvmm/printk.h>
+#include <pvmm/lib.h>
+
+/* Longest piece of a bad word quoted back in an error message. */
+#define QUOTE_MAX   48
+
+static bool word_is(const char *w, size_t len, const char *name)
+{
+    return strlen(name) == len && !strncmp(w, name, len);
+}
+
+static int fail(char *err, const char *what, const char *w, size_t len)
+{
+    snprintf(err, CMDLINE_ERR_LEN, "%s '%.*s'%s", what,
+             (int)MIN(len, QUOTE_MAX), w, len > QUOTE_MAX ? "..." : "");
+    return -1;
+}
+
+/* Adds the comma-separated patterns of the word "tests=..." w[0..len). */
+static int parse_tests(const char *w, size_t len, struct boot_options *opts,
+                       char *err)
+{
+    const char *v = w + 6, *end = w + len;
+
+    if ( v == end )
+        return fail(err, "no test pattern in", w, len);
+    for ( ; ; )
+    {
+        const char *comma = v;
+        size_t n;
+
+        while ( comma < end && *comma != ',' )
+            comma++;
+        n = comma - v;
+        if ( !n )
+            return fail(err, "empty test pattern in", w, len);
+        if ( n >= CMDLINE_GLOB_LEN )
+            return fail(err, "test pattern longer than 63 characters", v, n);
+        if ( opts->nr_globs == CMDLINE_MAX_GLOBS )
+            return fail(err, "more than 16 test patterns, at", v, n);
+        memcpy(opts->globs[opts->nr_globs], v, n);
+        opts->globs[opts->nr_globs++][n] = '\0';
+        if ( comma == end )
+            return 0;
+        v = comma + 1;
+    }
+}
+
+static int parse_word(const char *w, size_t len, struct boot_options *opts,
+                      char *err)
+{
+    if ( len >= 6 && !strncmp(w, "tests=", 6) )
+        return parse_tests(w, len, opts, err);
+    if ( word_is(w, len, "verbose") )
+        opts->verbose = true;
+    else if ( word_is(w, len, "bench") )
+        opts->bench = true;
+    else
+        return fail(err, "unknown option", w, len);
+    return 0;
+}
+
+int cmdline_parse(const char *cmdline, size_t max_len,
+                  struct boot_options *opts, char err[CMDLINE_ERR_LEN])
+{
+    const char *p = cmdline, *end = cmdline + strnlen(cmdline, max_len);
+
+    memset(opts, 0, sizeof(*opts));
+    err[0] = '\0';
+    while ( p < end )
+    {
+        const char *w;
+
+        while ( p < end && *p == ' ' )
+            p++;
+        w = p;
+        while ( p < end && *p != ' ' )
+            p++;
+        if ( p > w && parse_word(w, p - w, opts, err) )
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,91 @@
+/*
+ * What Xen hands the kernel at boot: start_info, the M2P, shared_info.
+ */
+#include <pvmm/test.h>
+#include <pvmm/shared_info.h>
+#include <pvmm/hypercall.h>
+#include <pvmm/layout.h>
+#include <pvmm/time.h>
+#include <pvmm/sched.h>
+#include <pvmm/lib.h>
+
+static const unsigned long *boot_mfn_list(void)
+{
+    return (const unsigned long *)xen_start_info->mfn_list;
+}
+
+static bool in_boot_area(unsigned long va)
+{
+    return va >= VIRT_BASE &&
+           va < VIRT_BASE + (xen_start_info->nr_pages << PAGE_SHIFT);
+}
+
+TEST(boot, start_info_magic_and_fields)
+{
+    const start_info_t *si = xen_start_info;
+    domid_t self = DOMID_SELF;
+    long reservation = HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
+
+    ASSERT_EQ(memcmp(si->magic, "xen-3.0-x86_64", 14), 0);
+    ASSERT_GT(reservation, 0);
+    ASSERT_EQ(si->nr_pages, reservation);
+    ASSERT_EQ(si->shared_info & ~PAGE_MASK, 0);
+    ASSERT_EQ(si->pt_base & ~PAGE_MASK, 0);
+    ASSERT_TRUE(in_boot_area(si->pt_base));
+    ASSERT_TRUE(in_boot_area(si->mfn_list));
+    /* The builder places its structures after the image. */
+    ASSERT_GE(si->mfn_list, (unsigned long)_end);
+    /* One page per level at least: L4, L3, L2, L1. */
+    ASSERT_GE(si->nr_pt_frames, 4);
+    ASSERT_LT(strnlen((const char *)si->cmd_line, sizeof(si->cmd_line)),
+              sizeof(si->cmd_line));
+    /* Only the control domain is privileged. */
+    ASSERT_EQ(!!(si->flags & SIF_INITDOMAIN), !!(si->flags & SIF_PRIVILEGED));
+}
+
+/*
+ * m2p[mfn_list[pfn]] == pfn for every pfn also proves mfn_list has no
+ * duplicate: two pfns sharing an mfn could not both map back.
+ */
+TEST(boot, m2p_maps_every_pfn_back)
+{
+    const unsigned long *mfns = boot_mfn_list();
+    struct xen_machphys_mapping m2p;
+    unsigned long pfn, mfn;
+    long rc = HYPERVISOR_memory_op(XENMEM_machphys_mapping, &m2p);
+
+    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(m2p.v_start, MACH2PHYS_VIRT_START);
+    ASSERT_GT(m2p.max_mfn, 0);
+
+    for ( pfn = 0; pfn < xen_start_info->nr_pages; pfn++ )
+    {
+        mfn = mfns[pfn];
+        if ( mfn > m2p.max_mfn )
+            FAIL("pfn %#lx: mfn %#lx is above the M2P's max_mfn %#lx",
+                 pfn, mfn, m2p.max_mfn);
+        if ( machine_to_phys_mapping[mfn] != pfn )
+            FAIL("pfn %#lx: mfn %#lx maps back to pfn %#lx", pfn, mfn,
+                 machine_to_phys_mapping[mfn]);
+    }
+    ASSERT_EQ(pfn, xen_start_info->nr_pages);
+}
+
+/* Live Xen data, not the zeroed .bss page it replaced: time moves. */
+TEST(boot, shared_info_vcpu0_is_live)
+{
+    struct vcpu_info *v = shared_info_vcpu0();
+    uint64_t t0, t1;
+
+    ASSERT_EQ(v->evtchn_upcall_mask, 1);    /* we run with events masked */
+    ASSERT_NE(v->time.tsc_to_system_mul, 0);
+    ASSERT_EQ(v->time.version & 1, 0);
+    ASSERT_GT(v->time.system_time, 0);
+
+    t0 = time_now_ns();
+    sched_yield();
+    t1 = time_now_ns();
+    ASSERT_GT(t1, t0);
+    /* A yield under TCG takes microseconds, not seconds. */
+    ASSERT_LT(t1 - t0, NSEC_PER_SEC);
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Boots build/pvmm as dom0 under Debian's Xen 4.17 in QEMU (TCG), streams
+# the serial console, and exits like XTF's xtf-runner:
+#   0 SUCCESS, 3 SKIP, 4 ERROR, 5 FAILURE, 6 no result line (crash/timeout)
+#
+# Environment: CMDLINE (kernel command line), QEMU_MEM (MiB), DOM0_MEM
+# (Xen's dom0_mem=), TIMEOUT (seconds), QUIET=1 to not stream the log,
+# LOG (where to save the console; default build/logs/dom0-<time>.log).
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+kernel=$top/build/pvmm
+CMDLINE=${CMDLINE:-}
+QEMU_MEM=${QEMU_MEM:-512}
+DOM0_MEM=${DOM0_MEM:-64M}
+TIMEOUT=${TIMEOUT:-120}
+QUIET=${QUIET:-0}
+
+die() { echo "run-dom0: $*" >&2; exit 4; }
+
+[ -f "$kernel" ] || die "$kernel is missing: run make first"
+command -v qemu-system-x86_64 >/dev/null || "$top/tests/deps.sh" qemu \
+    || die "cannot install qemu"
+xen=$("$top/tests/deps.sh" xen) || die "cannot get the Xen hypervisor"
+
+mkdir -p "$top/build/logs"
+LOG=${LOG:-$top/build/logs/dom0-$(date +%Y%m%d-%H%M%S)-$$.log}
+: > "$LOG"
+
+# QEMU splits -initrd at commas; a literal comma is written twice.
+module="$kernel${CMDLINE:+ ${CMDLINE//,/,,}}"
+xen_args="console=com1 com1=115200,8n1 dom0_mem=$DOM0_MEM loglvl=all"
+xen_args+=" guest_loglvl=all bootscrub=0 noreboot=false"
+
+start=$(date +%s.%N)
+qemu-system-x86_64 -accel tcg -cpu max -m "$QEMU_MEM" -smp 1 \
+    -no-reboot -display none -monitor none -parallel none \
+    -serial "file:$LOG" \
+    -kernel "$xen" -append "$xen_args" -initrd "$module" \
+    </dev/null >"$LOG.qemu" 2>&1 &
+qemu_pid=$!
+
+tail_pid=
+if [ "$QUIET" != 1 ]; then
+    tail -n +1 -F "$LOG" 2>/dev/null | tr -d '\r' &
+    tail_pid=$!
+fi
+
+stop() {
+    kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
+    if [ -n "$tail_pid" ]; then
+        sleep 0.3                   # let tail print the last lines
+        kill "$tail_pid" 2>/dev/null
+        wait "$tail_pid" 2>/dev/null
+    fi
+}
+trap 'stop; exit 6' INT TERM
+
+result=
+deadline=$(( $(date +%s) + TIMEOUT ))
+while :; do
+    result=$(tr -d '\r' < "$LOG" | sed -n 's/^.*Test result: \([A-Z]*\).*$/\1/p' | tail -n 1)
+    [ -n "$result" ] && break
+    kill -0 "$qemu_pid" 2>/dev/null || break
+    [ "$(date +%s)" -ge "$deadline" ] && break
+    sleep 0.2
+done
+elapsed=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo "?")
+qemu_alive=0
+kill -0 "$qemu_pid" 2>/dev/null && qemu_alive=1
+stop
+
+if [ -z "$result" ]; then
+    if [ "$qemu_alive" = 1 ]; then
+        echo "run-dom0: no result line within ${TIMEOUT}s (log: $LOG)" >&2
+    else
+        echo "run-dom0: QEMU exited without a result line (log: $LOG)" >&2
+        sed 's/^/run-dom0: qemu: /' "$LOG.qemu" >&2
+    fi
+    exit 6
+fi
+
+printf 'run-dom0: Test result: %s after %.1f s (log: %s)\n' "$result" "$elapsed" "$LOG" >&2
+case "$result" in
+    SUCCESS) exit 0 ;;
+    SKIP) exit 3 ;;
+    ERROR) exit 4 ;;
+    FAILURE) exit 5 ;;
+    *) echo "run-dom0: unknown result '$result'" >&2; exit 6 ;;
+esac
