@@ -48,16 +48,22 @@ $(XEN_INC)/xen:
 	@mkdir -p $(XEN_INC)
 	ln -sfn /usr/include/xen $(XEN_INC)/xen
 
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c | $(XEN_INC)/xen
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/%.o: %.S | $(XEN_INC)/xen
 	@mkdir -p $(dir $@)
-	$(CC) $(ASFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(ASFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/pvmm: $(OBJS) linker.ld
-	ld $(LDFLAGS) -o $@ $(OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)ld $(LDFLAGS) -o $@ $(OBJS)
 	@size $@
 
 $(OBJS): Makefile
@@ -67,10 +73,10 @@ $(OBJS): Makefile
 # ---- host unit tests: the pure-logic files compiled for the build host ----
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
                -fsanitize=address,undefined -fno-builtin -I include \
-               -I tests/host
+               -I tests/host -Dsnprintf=pvmm_snprintf -Dvsnprintf=pvmm_vsnprintf
 HOST_SRCS   := tests/host/host_main.c tests/host/test_format.c \
                tests/host/test_cmdline.c tests/host/test_glob.c \
-               lib/format.c lib/cmdline.c lib/glob.c lib/string.c
+               lib/format.c lib/cmdline.c lib/glob.c
 
 $(BUILD)/host-tests: $(HOST_SRCS) $(wildcard include/pvmm/*.h tests/host/*.h)
 	@mkdir -p $(BUILD)
@@ -86,14 +92,17 @@ DOM0_MEM ?= 64M
 TIMEOUT  ?= 120
 export CMDLINE QEMU_MEM DOM0_MEM TIMEOUT
 
-run: $(BUILD)/pvmm
+# deps first: on a fresh machine it installs QEMU, the headers and Xen.
+run: deps
+	$(MAKE) $(BUILD)/pvmm
 	tests/run-dom0.sh
 
-test: $(BUILD)/pvmm $(BUILD)/host-tests
+test: deps
+	$(MAKE) $(BUILD)/pvmm $(BUILD)/host-tests
 	tests/run-all.sh
 
 deps:
-	tests/deps.sh all
+	@tests/deps.sh all
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/pvmm $(BUILD)/host-tests $(BUILD)/logs

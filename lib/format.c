@@ -81,7 +81,7 @@ static void emit_string(struct out *o, const struct spec *sp, const char *s)
 
     if ( !s )
         s = "(null)";
-    while ( s[len] && (sp->precision < 0 || len < sp->precision) )
+    while ( (sp->precision < 0 || len < sp->precision) && s[len] )
         len++;
     plain.zero = false;
     emit_field(o, &plain, "", s, len);

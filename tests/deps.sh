@@ -38,7 +38,7 @@ apt_install() {
         "${missing[@]}" >&2
 }
 
-headers() { apt_install libxen-dev gcc make binutils libc6-dev; }
+headers() { apt_install libxen-dev gcc make binutils libc6-dev xxd bc; }
 
 qemu() { apt_install qemu-system-x86; }
 

@@ -195,7 +195,9 @@ void regs_dump(const struct cpu_regs *r)
     if ( r->vector != ~0UL )    /* ~0: captured by panic(), no exception */
         printk("  vector %lu (%s) error code %#lx\n",
                r->vector, trap_name(r->vector), r->error_code);
-    printk("  rip %016lx cs %04lx rflags %016lx\n", r->rip, r->cs, r->rflags);
+    /* Xen keeps the saved upcall mask in bits 32-39 of the cs slot. */
+    printk("  rip %016lx cs %04lx rflags %016lx upcall mask %lu\n",
+           r->rip, r->cs & 0xffff, r->rflags, (r->cs >> 32) & 0xff);
     printk("  rsp %016lx ss %04lx cr2 %016lx\n",
            r->rsp, r->ss, fault_cr2());
     printk("  rax %016lx rbx %016lx rcx %016lx\n", r->rax, r->rbx, r->rcx);

@@ -1,0 +1,116 @@
+/* lib/cmdline.c: every option, every error, and the bounds. */
+#include <pvmm/cmdline.h>
+#include "host_test.h"
+
+static int parse(const char *line, struct boot_options *o, char *err)
+{
+    return cmdline_parse(line, strlen(line) + 1, o, err);
+}
+
+HOST_TEST(cmdline_empty_line_is_defaults)
+{
+    struct boot_options o;
+    char err[CMDLINE_ERR_LEN];
+
+    CHECK_EQ(parse("", &o, err), 0);
+    CHECK_EQ(o.nr_globs, 0);
+    CHECK(!o.verbose && !o.bench);
+    CHECK_EQ(parse("    ", &o, err), 0);
+}
+
+HOST_TEST(cmdline_all_options)
+{
+    struct boot_options o;
+    char err[CMDLINE_ERR_LEN];
+
+    CHECK_EQ(parse("bench  tests=a.*,b.c verbose tests=d", &o, err), 0);
+    CHECK(o.bench && o.verbose);
+    CHECK_EQ(o.nr_globs, 3);
+    CHECK_STREQ(o.globs[0], "a.*");
+    CHECK_STREQ(o.globs[1], "b.c");
+    CHECK_STREQ(o.globs[2], "d");
+}
+
+HOST_TEST(cmdline_unknown_option)
+{
+    struct boot_options o;
+    char err[CMDLINE_ERR_LEN];
+
+    CHECK_EQ(parse("verbose frobnicate", &o, err), -1);
+    CHECK_STREQ(err, "unknown option 'frobnicate'");
+    CHECK_EQ(parse("verbose=1", &o, err), -1);
+    CHECK_STREQ(err, "unknown option 'verbose=1'");
+    CHECK_EQ(parse("test=foo", &o, err), -1);
+    CHECK_STREQ(err, "unknown option 'test=foo'");
+}
+
+HOST_TEST(cmdline_long_word_is_quoted_with_ellipsis)
+{
+    struct boot_options o;
+    char err[CMDLINE_ERR_LEN];
+    char line[200];
+
+    memset(line, 'x', 100);
+    line[100] = '\0';
+    CHECK_EQ(parse(line, &o, err), -1);
+    CHECK_STREQ(err, "unknown option "
+                "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'...");
+}
+
+HOST_TEST(cmdline_bad_patterns)
+{
+    struct boot_options o;
+    char err[CMDLINE_ERR_LEN];
+
+    CHECK_EQ(parse("tests=", &o, err), -1);
+    CHECK_STREQ(err, "no test pattern in 'tests='");
+    CHECK_EQ(parse("tests=a,,b", &o, err), -1);
+    CHECK_STREQ(err, "empty test pattern in 'tests=a,,b'");
+    CHECK_EQ(parse("tests=a,", &o, err), -1);
+    CHECK_STREQ(err, "empty test pattern in 'tests=a,'");
+    CHECK_EQ(parse("tests=,a", &o, err), -1);
+}
+
+HOST_TEST(cmdline_pattern_length_limit)
+{
+    struct boot_options o;
+    char err[CMDLINE_ERR_LEN];
+    char line[128] = "tests=";
+
+    memset(line + 6, 'p', 63);
+    line[6 + 63] = '\0';
+    CHECK_EQ(parse(line, &o, err), 0);     /* 63 fits */
+    CHECK_EQ(strlen(o.globs[0]), 63);
+    line[6 + 63] = 'p';
+    line[6 + 64] = '\0';
+    CHECK_EQ(parse(line, &o, err), -1);    /* 64 does not: no truncation */
+    CHECK(strstr(err, "longer than 63") != NULL);
+}
+
+HOST_TEST(cmdline_pattern_count_limit)
+{
+    struct boot_options o;
+    char err[CMDLINE_ERR_LEN];
+    char line[256] = "tests=";
+    int i;
+
+    for ( i = 0; i < 16; i++ )
+        strcat(line, i ? ",g" : "g");
+    CHECK_EQ(parse(line, &o, err), 0);
+    CHECK_EQ(o.nr_globs, 16);
+    strcat(line, ",extra");
+    CHECK_EQ(parse(line, &o, err), -1);
+    CHECK_STREQ(err, "more than 16 test patterns, at 'extra'");
+}
+
+HOST_TEST(cmdline_not_nul_terminated)
+{
+    struct boot_options o;
+    char err[CMDLINE_ERR_LEN];
+    const char line[] = { 'b', 'e', 'n', 'c', 'h', 'Z', 'Z' };
+
+    CHECK_EQ(cmdline_parse(line, 5, &o, err), 0);
+    CHECK(o.bench);
+    CHECK_EQ(cmdline_parse(line, sizeof(line), &o, err), -1);
+    CHECK_STREQ(err, "unknown option 'benchZZ'");
+}

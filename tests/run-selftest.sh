@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The harness checking itself under Xen: runs that must NOT succeed, and
+# the exit code and message each must produce.  A runner that reported
+# SUCCESS for a failing test would pass everything else silently.
+#
+# Prints one line per check and "N passed, N failed".
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+passed=0 failed=0
+
+expect() {  # expect NAME CMDLINE EXIT_CODE REGEX...
+    local name=$1 cmdline=$2 want=$3 rc log missing=
+    shift 3
+    log=$top/build/logs/selftest-$name.log
+    CMDLINE=$cmdline QUIET=1 LOG=$log "$top/tests/run-dom0.sh" 2>/dev/null
+    rc=$?
+    for re in "$@"; do
+        tr -d '\r' < "$log" | grep -qE -- "$re" || missing+=" '$re'"
+    done
+    if [ "$rc" = "$want" ] && [ -z "$missing" ]; then
+        echo "[ PASS ] selftest.$name (exit $rc)"
+        passed=$((passed + 1))
+    else
+        echo "[ FAIL ] selftest.$name: exit $rc (want $want);" \
+             "missing:${missing:- nothing} (log: $log)"
+        failed=$((failed + 1))
+    fi
+}
+
+# A failing assertion: FAILURE (5), with file:line, expression, both values.
+expect assertion_fails "tests=selftest.assertion_fails" 5 \
+    '^\[ FAIL \] selftest\.assertion_fails: tests/guest/test_selftest\.c:[0-9]+: xen_start_info->nr_pages == expected: xen_start_info->nr_pages = 0x[0-9a-f]+ \([0-9]+\), expected = 0x[0-9a-f]+ \([0-9]+\)$' \
+    '^0 passed, 1 failed, 0 skipped$' \
+    '^Test result: FAILURE$'
+
+# An unknown option: ERROR (4), naming it, and no test runs.
+expect unknown_option "verbose frobnicate=1" 4 \
+    "^pvmm: unknown option 'frobnicate=1'$" \
+    '^0 passed, 0 failed, 0 skipped$' \
+    '^Test result: ERROR$'
+
+# A pattern that selects nothing is a mistake, not a pass.
+expect pattern_selects_nothing "tests=no_such_group.*" 4 \
+    '^pvmm: tests=no_such_group\.\* selects no test$' \
+    '^Test result: ERROR$'
+
+# An unexpected page fault: PANIC with the vector and cr2, then ERROR.
+expect unexpected_fault_panics "tests=selftest.unexpected_fault_panics" 4 \
+    '^PANIC: unexpected #PF page fault \(vector 14\) at rip 0x' \
+    'cr2 00007fff00000008' \
+    '^Test result: ERROR$'
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
