@@ -33,8 +33,11 @@ LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
 SRCS := boot/head.S boot/notes.S \
         arch/x86/entry.S arch/x86/probe.S arch/x86/setup.c \
         arch/x86/traps.c arch/x86/panic.c arch/x86/hypercall.c \
-        arch/x86/early_map.c \
+        arch/x86/early_map.c arch/x86/cpu.c \
         xen/console.c xen/shared_info.c xen/time.c xen/sched.c \
+        xen/multicall.c \
+        mm/mm.c mm/frame.c mm/p2m.c mm/bootmap.c mm/pmap.c mm/pt.c \
+        mm/pt_hooks.c mm/pt_pin.c mm/mmu_lazy.c mm/directmap.c \
         lib/string.c lib/format.c lib/printk.c lib/cmdline.c lib/glob.c \
         $(wildcard tests/guest/*.c)
 

@@ -14,6 +14,7 @@
     .globl _start
 _start:
     cld
+    mov     %rsp, boot_entry_rsp(%rip)  /* marks the end of Xen's stack */
     lea     boot_stack + BOOT_STACK_SIZE(%rip), %rsp
     mov     %rsi, %rdi
     call    start_kernel
@@ -29,6 +30,12 @@ _start:
     .globl hypercall_page
 hypercall_page:
     .fill 4096, 1, HYPERCALL_PAGE_POISON
+
+    .section .bss
+    .balign 8
+    .globl boot_entry_rsp
+boot_entry_rsp:
+    .quad 0
 
     .section .bss.page_aligned, "aw", @nobits
     .balign 4096

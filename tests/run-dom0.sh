@@ -59,8 +59,11 @@ trap 'stop; exit 6' INT TERM
 result=
 deadline=$(( $(date +%s) + TIMEOUT ))
 while :; do
-    result=$(tr -d '\r' < "$LOG" | sed -n 's/^.*Test result: \([A-Z]*\).*$/\1/p' | tail -n 1)
-    [ -n "$result" ] && break
+    result=$(tr -d '\r' < "$LOG" | sed -n 's/^Test result: \([A-Z]*\)$/\1/p' | tail -n 1)
+    if [ -n "$result" ]; then
+        sleep 0.3               # the rest of the line and a crash report
+        break
+    fi
     kill -0 "$qemu_pid" 2>/dev/null || break
     [ "$(date +%s)" -ge "$deadline" ] && break
     sleep 0.2

@@ -10,6 +10,8 @@
 #include <pvmm/sched.h>
 #include <pvmm/test.h>
 #include <pvmm/layout.h>
+#include <pvmm/cpu.h>
+#include <pvmm/mm.h>
 
 struct boot_options boot_opts;
 
@@ -36,6 +38,7 @@ void __noreturn start_kernel(start_info_t *si)
     int rc;
 
     hypercall_page_check();
+    cpu_init();
     shared_info_init(si);
     cons_init(si);
     traps_init();
@@ -45,6 +48,7 @@ void __noreturn start_kernel(start_info_t *si)
                        &boot_opts, err);
     if ( !rc && boot_opts.verbose )
         print_boot_details(si);
+    mm_init(si, !rc && boot_opts.verbose);
 
     test_main(&boot_opts, rc ? err : NULL);
 

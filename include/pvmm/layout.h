@@ -15,6 +15,27 @@
 #ifndef __ASSEMBLY__
 #include <pvmm/types.h>
 
+/*
+ * The direct map: pfn p of pseudo-physical memory at DIRECTMAP_BASE +
+ * p * PAGE_SIZE, 4 KiB pages, L4 slot 273 (Xen owns 256-271, and 272 is
+ * the end of Xen's area for PV guests).
+ */
+#define DIRECTMAP_BASE      0xffff888000000000UL
+
+/*
+ * Fixed mappings: one L1 page's worth of slots at the top of the 1 GiB
+ * the kernel image lives in.  Only one new pagetable page is needed (the
+ * builder's L2 for VIRT_BASE is reused), and the image never grows near it.
+ */
+#define FIXMAP_BASE         (VIRT_BASE + (1UL << 30) - (2UL << 20))
+#define FIXMAP_SLOTS        512
+#define FIXMAP_PMAP_FIRST   0       /* PMAP: slots 0 .. PMAP_SLOTS-1 */
+
+static inline void *fixmap_va(unsigned int slot)
+{
+    return (void *)(FIXMAP_BASE + ((unsigned long)slot << PAGE_SHIFT));
+}
+
 extern char _text[], _etext[], _rodata[], _erodata[], _data[];
 extern char __bss_start[], __bss_end[], _end[];
 

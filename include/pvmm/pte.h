@@ -24,6 +24,9 @@
 
 typedef uint64_t pte_t;
 
+/* _PAGE_NX if the CPU supports no-execute, else 0 (arch/x86/cpu.c). */
+extern uint64_t pte_nx;
+
 static inline pte_t pte_from_mfn(mfn_t mfn, uint64_t flags)
 {
     return (mfn_x(mfn) << PAGE_SHIFT) | flags;

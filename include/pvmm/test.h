@@ -47,7 +47,10 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 void test_skip(const char *fmt, ...) __printf(1, 2);
 bool test_failed(void);
 
-/* Compares as unsigned 64-bit values; both are printed on failure. */
+/*
+ * Compares as unsigned 64-bit values (so check a negative return code with
+ * ASSERT_EQ or ASSERT_TRUE(rc < 0), not ASSERT_LT); both are printed.
+ */
 #define ASSERT_OP_(a, op, b)                                            \
     do {                                                                \
         uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                \

@@ -1,0 +1,67 @@
+/*
+ * Batched hypercalls (xen/multicall.c).
+ *
+ * Operations are queued into a batch and issued together with one
+ * HYPERVISOR_multicall (or directly, if only one is queued).  Consecutive
+ * mmu_update requests ride in one mmu_update entry, and likewise
+ * mmuext_ops (mc_extend), so a long run of PTE writes is one hypercall.
+ *
+ * After a flush every entry's result and every op's success count are
+ * checked.  A failure is printed with the index of the failing operation
+ * in queue order, the hypercall, and the error code; mc_flush() returns
+ * the first error and mc_last_error() describes it.  Nothing continues
+ * silently: callers check the return value.
+ *
+ * The batch is global and not locked (one vcpu, events masked).
+ */
+#ifndef PVMM_MULTICALL_H
+#define PVMM_MULTICALL_H
+
+#include <pvmm/types.h>
+#include <pvmm/xen.h>
+
+#define MC_MAX_ENTRIES      64
+#define MC_ARENA_BYTES      (32 * 1024)
+#define MC_MAX_CALLBACKS    16
+
+struct mc_stats {
+    uint64_t hypercalls;        /* multicalls plus directly issued calls */
+    uint64_t entries;           /* multicall entries (hypercall slots) */
+    uint64_t mmu_ops;           /* mmu_update reqs + mmuext ops + uvm calls */
+    uint64_t tlb_flushes;       /* full TLB flushes requested */
+    uint64_t invlpgs;           /* single-address flushes requested */
+};
+
+struct mc_error {
+    unsigned int op_index;      /* the failing op, counted in queue order */
+    unsigned int entry;         /* its multicall entry */
+    unsigned int hypercall;     /* __HYPERVISOR_* */
+    long rc;                    /* -XEN_E* */
+};
+
+/* Queue one PTE write (ptr = machine address | MMU_* command). */
+int mc_mmu_update(uint64_t ptr, uint64_t val);
+/* Queue one extended MMU operation. */
+int mc_mmuext(const struct mmuext_op *op);
+/* Queue an update_va_mapping (UVMF_* flags). */
+int mc_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags);
+
+/*
+ * Ask for one local TLB flush when the batch is issued; any number of
+ * requests in one batch give one flush, appended after everything else.
+ */
+void mc_request_tlb_flush(void);
+
+/* Run fn(arg) after the batch has been issued (whatever its outcome). */
+int mc_callback(void (*fn)(void *arg), void *arg);
+
+/* Issue everything queued; 0 or the first error. */
+int mc_flush(void);
+
+/* Number of operations queued and not yet issued. */
+unsigned int mc_pending(void);
+
+const struct mc_stats *mc_get_stats(void);
+const struct mc_error *mc_last_error(void);
+
+#endif /* PVMM_MULTICALL_H */

@@ -1,0 +1,115 @@
+/*
+ * Pagetables (mm/pt.c, mm/pt_hooks.c, mm/pt_pin.c).
+ *
+ * Lifecycle, by machine frame: pt_alloc(level) -> mfn or INVALID_MFN;
+ * pt_map(mfn) -> va; pt_unmap(va); pt_free(mfn).  Callers check the
+ * allocation and only map valid mfns.
+ *
+ * A tree is either unpinned (its pages are ordinary writable memory,
+ * written with plain stores) or pinned (every page read-only through
+ * every alias, validated by Xen, changed only through mmu_update).
+ * pt_set_entry() does the right thing for either.
+ */
+#ifndef PVMM_PT_H
+#define PVMM_PT_H
+
+#include <pvmm/types.h>
+#include <pvmm/pte.h>
+
+#define PT_ENTRIES          512
+#define PT_XEN_FIRST_SLOT   256     /* L4 slots 256-271 are Xen's */
+#define PT_XEN_LAST_SLOT    271
+
+/* Flags of an entry that points at a lower-level table. */
+#define PT_TABLE_FLAGS  (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | \
+                         _PAGE_ACCESSED | _PAGE_DIRTY)
+
+static inline unsigned int pt_index(unsigned long va, unsigned int level)
+{
+    return (va >> (PAGE_SHIFT + 9 * (level - 1))) & (PT_ENTRIES - 1);
+}
+
+static inline bool pt_is_xen_slot(unsigned int l4_index)
+{
+    return l4_index >= PT_XEN_FIRST_SLOT && l4_index <= PT_XEN_LAST_SLOT;
+}
+
+/* The kernel's own tree (the builder's L4, extended by mm). */
+mfn_t pt_kernel_root(void);
+
+mfn_t pt_alloc(unsigned int level);
+void *pt_map(mfn_t mfn);
+void pt_unmap(const void *va);
+void pt_free(mfn_t mfn);
+
+pte_t pt_get_entry(mfn_t table, unsigned int index);
+
+/*
+ * Writes entry index of table: a plain store if the table is writable, a
+ * queued mmu_update if it is part of a pinned tree (issued at once unless
+ * in lazy MMU mode).  Returns 0 or the error of the issued update.
+ */
+int pt_set_entry(mfn_t table, unsigned int index, pte_t val);
+
+/*
+ * Links child (a table of child_level) into entry index of table, running
+ * on_pt_alloc first.  0 or -XEN_E*.
+ */
+int pt_link(mfn_t table, unsigned int index, mfn_t child,
+            unsigned int child_level);
+
+/*
+ * Finds the level-`level` table whose entry *index covers va in root's
+ * tree.  Returns 0, or -XEN_ENOENT if a level above it is not present.
+ */
+int pt_walk(mfn_t root, unsigned long va, unsigned int level,
+            mfn_t *table, unsigned int *index);
+
+/* Maps va -> mfn in root's tree, creating tables as needed. 0 or -XEN_E*. */
+int pt_map_page(mfn_t root, unsigned long va, mfn_t mfn, uint64_t flags);
+
+/* Frees every private table page of an unpinned tree, root included. */
+int pt_free_tree(mfn_t root);
+
+/* Pinning (mm/pt_pin.c).  Both are idempotent. */
+int pt_pin(mfn_t root);
+int pt_unpin(mfn_t root);
+
+/* MMUEXT_NEW_BASEPTR: switch to root (pinned). */
+int pt_switch(mfn_t root);
+
+/* Lazy MMU mode: updates to pinned trees in between are issued together. */
+void mmu_lazy_begin(void);
+int mmu_lazy_end(void);
+bool mmu_lazy_active(void);
+
+/*
+ * Per-frame pagetable roles (mm/pt_hooks.c).
+ */
+#define PT_ROLE_LEVEL_MASK  0x07    /* 0: not a pagetable, else 1-4 */
+#define PT_ROLE_RO          0x08    /* read-only: part of a pinned tree */
+#define PT_ROLE_PINNED      0x10    /* root pinned with MMUEXT_PIN_L4 */
+
+/*
+ * Hooks, at the moment a frame changes role (and nowhere else):
+ * on_pt_alloc runs when a page becomes a table of a tree (at pt_alloc for
+ * a new root, before the link for other levels): it records the level,
+ * gives a new L4 the kernel's slots, and, if the tree is pinned, makes
+ * every alias of the page read-only.  on_pt_release runs before a table
+ * page returns to the allocator: it makes the page writable again.
+ */
+void on_pt_alloc(pfn_t pfn, unsigned int level, bool pinned_tree);
+void on_pt_release(pfn_t pfn, unsigned int level);
+
+unsigned int pt_role(pfn_t pfn);
+void pt_role_set(pfn_t pfn, unsigned int role);
+
+/* Queues making every alias of pfn read-only or writable. */
+int pt_protect_aliases(pfn_t pfn, bool read_only);
+
+/* Before the role table exists: frames known to be tables at boot. */
+void pt_roles_early_range(pfn_t first, unsigned long count);
+/* Allocates the role table and learns the kernel tree's pages. */
+int pt_roles_init(void);
+
+#endif /* PVMM_PT_H */

@@ -1,0 +1,108 @@
+/*
+ * mm bring-up: from the builder's area to a direct map and a full frame
+ * allocator.  Each step depends on the one before:
+ *
+ *   p2m (builder's list) -> bootmap (extent of the builder's area)
+ *   -> early allocator (bump over the slack) -> fixmap L1 + PMAP
+ *   -> image permissions -> direct map -> frame roles -> full allocator
+ */
+#include <pvmm/mm.h>
+#include <pvmm/bootmap.h>
+#include <pvmm/directmap.h>
+#include <pvmm/frame.h>
+#include <pvmm/p2m.h>
+#include <pvmm/pmap.h>
+#include <pvmm/pt.h>
+#include <pvmm/printk.h>
+#include <pvmm/panic.h>
+#include <pvmm/lib.h>
+
+struct mm_boot_stats mm_boot_stats;
+
+static struct mc_stats stats_since(const struct mc_stats *before)
+{
+    const struct mc_stats *now = mc_get_stats();
+
+    return (struct mc_stats){
+        .hypercalls = now->hypercalls - before->hypercalls,
+        .entries = now->entries - before->entries,
+        .mmu_ops = now->mmu_ops - before->mmu_ops,
+        .tlb_flushes = now->tlb_flushes - before->tlb_flushes,
+        .invlpgs = now->invlpgs - before->invlpgs,
+    };
+}
+
+/* Frames the builder gave a domU for its console and xenstore. */
+static void reserve_special_pages(const start_info_t *si)
+{
+    if ( si->flags & SIF_INITDOMAIN )
+        return;
+    frame_reserve(mfn_to_pfn(_mfn(si->console.domU.mfn)));
+    frame_reserve(mfn_to_pfn(_mfn(si->store_mfn)));
+}
+
+/* One L1 for the fixmap, in the builder's L2 for the kernel's 1 GiB. */
+static void fixmap_init(void)
+{
+    pfn_t pfn = frame_alloc();
+    unsigned int index;
+    mfn_t l2;
+    int rc;
+
+    if ( pfn_eq(pfn, INVALID_PFN) || !bootmap_covers(pfn) )
+        panic("mm: no mapped frame left after the builder's area for the "
+              "fixmap (pfn %#lx, mapped up to %#lx)", pfn_x(pfn),
+              pfn_x(bootmap.mapped_end));
+    memset((void *)(VIRT_BASE + (pfn_x(pfn) << PAGE_SHIFT)), 0, PAGE_SIZE);
+    pt_roles_early_range(pfn, 1);
+
+    rc = pt_walk(pt_kernel_root(), FIXMAP_BASE, 2, &l2, &index);
+    if ( !rc && pt_get_entry(l2, index) )
+        rc = -XEN_EEXIST;
+    if ( !rc )
+        rc = pt_link(l2, index, pfn_to_mfn(pfn), 1);
+    if ( rc )
+        panic("mm: cannot link the fixmap L1 at %#lx: %d", FIXMAP_BASE, rc);
+    pmap_init();
+}
+
+void mm_init(const start_info_t *si, bool verbose)
+{
+    struct mc_stats before;
+    int rc;
+
+    p2m_init(si);
+    bootmap_init(si);
+    frame_early_init(bootmap.used_end, si->nr_pages);
+    reserve_special_pages(si);
+    pt_roles_early_range(bootmap.pt_first, bootmap.pt_count);
+    fixmap_init();
+
+    if ( (rc = bootmap_protect_image()) != 0 )
+        panic("mm: cannot set the image's permissions: %d", rc);
+
+    before = *mc_get_stats();
+    if ( (rc = directmap_init()) != 0 )
+        panic("mm: cannot build the direct map: %d", rc);
+    mm_boot_stats.directmap = stats_since(&before);
+    mm_boot_stats.directmap_pages = 1 + directmap.nr_l2 + directmap.nr_l1;
+
+    if ( (rc = pt_roles_init()) != 0 || (rc = frame_full_init()) != 0 )
+        panic("mm: cannot allocate frame metadata: %d", rc);
+
+    if ( verbose )
+    {
+        printk("mm: builder's area used to pfn %#lx, mapped to %#lx\n",
+               pfn_x(bootmap.used_end), pfn_x(bootmap.mapped_end));
+        printk("mm: direct map of %lu pages: %lu pagetable pages, "
+               "%lu hypercalls, %lu multicall entries, %lu mmu ops, "
+               "%lu TLB flushes\n", directmap.nr_pfns,
+               mm_boot_stats.directmap_pages,
+               mm_boot_stats.directmap.hypercalls,
+               mm_boot_stats.directmap.entries,
+               mm_boot_stats.directmap.mmu_ops,
+               mm_boot_stats.directmap.tlb_flushes);
+        printk("mm: %lu of %lu frames free\n", frame_free_count(),
+               frame_total());
+    }
+}

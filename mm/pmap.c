@@ -1,0 +1,99 @@
+/*
+ * PMAP: PMAP_SLOTS fixmap slots for mapping frames the direct map does not
+ * cover yet (the pages of the direct map itself, while they are filled).
+ *
+ * Structure: slot i is the fixmap page FIXMAP_PMAP_FIRST + i, whose PTE
+ * lives in the fixmap L1 that mm_init builds and links into the kernel's
+ * tree.  That L1 is part of the pinned kernel tree, so slots change only
+ * through update_va_mapping (issued at once, not left in a batch: the
+ * caller uses the mapping right away).
+ *
+ * Not locked; boot-time code on one vcpu.
+ */
+#include <pvmm/pmap.h>
+#include <pvmm/layout.h>
+#include <pvmm/multicall.h>
+#include <pvmm/printk.h>
+#include <pvmm/panic.h>
+#include <pvmm/pte.h>
+
+static struct pmap_slot slots[PMAP_SLOTS];
+
+void pmap_init(void)
+{
+    unsigned int i;
+
+    for ( i = 0; i < PMAP_SLOTS; i++ )
+        slots[i] = (struct pmap_slot){ INVALID_MFN, NULL };
+}
+
+size_t pmap_describe_full(char *buf, size_t size,
+                          const struct pmap_slot *s, unsigned int nr)
+{
+    size_t n = snprintf(buf, size, "PMAP: all %u slots in use:", nr);
+    unsigned int i;
+
+    for ( i = 0; i < nr; i++ )
+        n += snprintf(buf + MIN(n, size), size - MIN(n, size),
+                      "%s slot %u mfn %#lx (%s)", i ? "," : "", i,
+                      mfn_x(s[i].mfn), s[i].holder ? s[i].holder : "?");
+    return n;
+}
+
+static void __noreturn pmap_exhausted(void)
+{
+    char msg[PMAP_SLOTS * 64 + 64];
+
+    pmap_describe_full(msg, sizeof(msg), slots, PMAP_SLOTS);
+    panic("%s", msg);
+}
+
+static unsigned long slot_va(unsigned int i)
+{
+    return (unsigned long)fixmap_va(FIXMAP_PMAP_FIRST + i);
+}
+
+void *pmap_map_for(mfn_t mfn, bool writable, const char *holder)
+{
+    uint64_t flags = (writable ? PTE_KERNEL_RW : PTE_KERNEL_RO) | pte_nx;
+    unsigned int i;
+    int rc;
+
+    for ( i = 0; i < PMAP_SLOTS; i++ )
+        if ( mfn_eq(slots[i].mfn, INVALID_MFN) )
+            break;
+    if ( i == PMAP_SLOTS )
+        pmap_exhausted();
+
+    rc = mc_update_va_mapping(slot_va(i), pte_from_mfn(mfn, flags),
+                              UVMF_INVLPG | UVMF_LOCAL);
+    if ( !rc )
+        rc = mc_flush();
+    if ( rc )
+        panic("PMAP: mapping mfn %#lx in slot %u for %s failed: %d",
+              mfn_x(mfn), i, holder, rc);
+    slots[i] = (struct pmap_slot){ mfn, holder };
+    return (void *)slot_va(i);
+}
+
+bool pmap_owns(const void *va)
+{
+    unsigned long v = (unsigned long)va;
+
+    return v >= slot_va(0) && v < slot_va(PMAP_SLOTS);
+}
+
+void pmap_unmap(const void *va)
+{
+    unsigned int i = ((unsigned long)va - slot_va(0)) >> PAGE_SHIFT;
+    int rc;
+
+    BUG_ON(!pmap_owns(va) || mfn_eq(slots[i].mfn, INVALID_MFN));
+    rc = mc_update_va_mapping(slot_va(i), 0, UVMF_INVLPG | UVMF_LOCAL);
+    if ( !rc )
+        rc = mc_flush();
+    if ( rc )
+        panic("PMAP: clearing slot %u (mfn %#lx) failed: %d", i,
+              mfn_x(slots[i].mfn), rc);
+    slots[i] = (struct pmap_slot){ INVALID_MFN, NULL };
+}

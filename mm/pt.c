@@ -1,0 +1,221 @@
+/*
+ * Pagetable pages: allocate, map, write, walk, free.
+ *
+ * The alloc-map-unmap-free lifecycle works on machine frames because that
+ * is what pagetable entries hold.  pt_map() picks the cheapest mapping
+ * that exists for the frame: the direct map once it covers the frame, the
+ * builder's alias for frames in its initial area, else a PMAP slot.  A
+ * frame that is part of a pinned tree is mapped read-only (Xen refuses a
+ * writable mapping of it anyway).
+ *
+ * Writes go through pt_set_entry(): plain stores into an unpinned tree,
+ * mmu_update for a pinned one.  Nothing else in the kernel writes a
+ * pagetable entry.
+ */
+#include <pvmm/pt.h>
+#include <pvmm/frame.h>
+#include <pvmm/p2m.h>
+#include <pvmm/pmap.h>
+#include <pvmm/bootmap.h>
+#include <pvmm/directmap.h>
+#include <pvmm/multicall.h>
+#include <pvmm/printk.h>
+#include <pvmm/panic.h>
+#include <pvmm/lib.h>
+
+mfn_t pt_kernel_root(void)
+{
+    return bootmap.root;
+}
+
+static pfn_t pt_pfn(mfn_t mfn)
+{
+    pfn_t pfn = mfn_to_pfn(mfn);
+
+    if ( pfn_eq(pfn, INVALID_PFN) )
+        panic("pagetable mfn %#lx is not one of ours", mfn_x(mfn));
+    return pfn;
+}
+
+void *pt_map(mfn_t mfn)
+{
+    pfn_t pfn = pt_pfn(mfn);
+
+    if ( directmap_covers(pfn) )
+        return directmap_va(pfn);
+    if ( bootmap_covers(pfn) )
+        return (void *)(VIRT_BASE + (pfn_x(pfn) << PAGE_SHIFT));
+    return pmap_map(mfn, !(pt_role(pfn) & PT_ROLE_RO));
+}
+
+void pt_unmap(const void *va)
+{
+    if ( pmap_owns(va) )
+        pmap_unmap(va);
+}
+
+mfn_t pt_alloc(unsigned int level)
+{
+    pfn_t pfn = frame_alloc();
+    mfn_t mfn;
+    void *va;
+
+    if ( pfn_eq(pfn, INVALID_PFN) )
+        return INVALID_MFN;
+    mfn = pfn_to_mfn(pfn);
+    va = pt_map(mfn);
+    memset(va, 0, PAGE_SIZE);
+    pt_unmap(va);
+    if ( level == 4 )
+        on_pt_alloc(pfn, level, false);     /* a new root: unpinned */
+    return mfn;
+}
+
+void pt_free(mfn_t mfn)
+{
+    pfn_t pfn = pt_pfn(mfn);
+
+    on_pt_release(pfn, pt_role(pfn) & PT_ROLE_LEVEL_MASK);
+    frame_free(pfn);
+}
+
+pte_t pt_get_entry(mfn_t table, unsigned int index)
+{
+    const pte_t *t = pt_map(table);
+    pte_t val = t[index];
+
+    pt_unmap(t);
+    return val;
+}
+
+int pt_set_entry(mfn_t table, unsigned int index, pte_t val)
+{
+    pte_t *t;
+    int rc;
+
+    if ( pt_role(pt_pfn(table)) & PT_ROLE_RO )
+    {
+        rc = mc_mmu_update(((mfn_x(table) << PAGE_SHIFT) + index * 8) |
+                           MMU_NORMAL_PT_UPDATE, val);
+        if ( !rc && !mmu_lazy_active() )
+            rc = mc_flush();
+        return rc;
+    }
+    t = pt_map(table);
+    t[index] = val;
+    pt_unmap(t);
+    return 0;
+}
+
+int pt_link(mfn_t table, unsigned int index, mfn_t child,
+            unsigned int child_level)
+{
+    bool pinned = pt_role(pt_pfn(table)) & PT_ROLE_RO;
+
+    on_pt_alloc(pt_pfn(child), child_level, pinned);
+    return pt_set_entry(table, index, pte_from_mfn(child, PT_TABLE_FLAGS));
+}
+
+int pt_walk(mfn_t root, unsigned long va, unsigned int level,
+            mfn_t *table, unsigned int *index)
+{
+    mfn_t t = root;
+    unsigned int l;
+    pte_t e;
+
+    for ( l = 4; l > level; l-- )
+    {
+        e = pt_get_entry(t, pt_index(va, l));
+        if ( !(e & _PAGE_PRESENT) )
+            return -XEN_ENOENT;
+        if ( e & _PAGE_PSE )
+            return -XEN_EOPNOTSUPP;     /* PV guests have no superpages */
+        t = pte_mfn(e);
+    }
+    *table = t;
+    *index = pt_index(va, level);
+    return 0;
+}
+
+int pt_map_page(mfn_t root, unsigned long va, mfn_t mfn, uint64_t flags)
+{
+    mfn_t table = root, child;
+    unsigned int level, i;
+    pte_t e;
+    int rc;
+
+    for ( level = 4; level > 1; level-- )
+    {
+        i = pt_index(va, level);
+        e = pt_get_entry(table, i);
+        if ( !(e & _PAGE_PRESENT) )
+        {
+            child = pt_alloc(level - 1);
+            if ( mfn_eq(child, INVALID_MFN) )
+            {
+                printk("pt: no free frame for a level-%u table to map %#lx\n",
+                       level - 1, va);
+                return -XEN_ENOMEM;
+            }
+            rc = pt_link(table, i, child, level - 1);
+            if ( rc )
+                return rc;
+            e = pte_from_mfn(child, PT_TABLE_FLAGS);
+        }
+        table = pte_mfn(e);
+    }
+    return pt_set_entry(table, pt_index(va, 1), pte_from_mfn(mfn, flags));
+}
+
+/* Frees the tables below entry e of a level-`level` table, then e's page. */
+static void free_subtree(pte_t e, unsigned int level)
+{
+    mfn_t table = pte_mfn(e);
+    unsigned int i;
+
+    if ( level > 1 )
+        for ( i = 0; i < PT_ENTRIES; i++ )
+        {
+            pte_t child = pt_get_entry(table, i);
+
+            if ( child & _PAGE_PRESENT )
+                free_subtree(child, level - 1);
+        }
+    pt_free(table);
+}
+
+int pt_free_tree(mfn_t root)
+{
+    mfn_t kroot = pt_kernel_root();
+    unsigned int i;
+    pte_t e;
+
+    if ( pt_role(pt_pfn(root)) & (PT_ROLE_RO | PT_ROLE_PINNED) )
+    {
+        printk("pt_free_tree(%#lx): tree is pinned; unpin it first\n",
+               mfn_x(root));
+        return -XEN_EBUSY;
+    }
+    for ( i = 0; i < PT_ENTRIES; i++ )
+    {
+        e = pt_get_entry(root, i);
+        /* Kernel slots are shared with the kernel's tree: not ours. */
+        if ( !(e & _PAGE_PRESENT) || pt_is_xen_slot(i) ||
+             e == pt_get_entry(kroot, i) )
+            continue;
+        free_subtree(e, 3);
+    }
+    pt_free(root);
+    return 0;
+}
+
+int pt_switch(mfn_t root)
+{
+    struct mmuext_op op = {
+        .cmd = MMUEXT_NEW_BASEPTR,
+        .arg1.mfn = mfn_x(root),
+    };
+    int rc = mc_mmuext(&op);
+
+    return rc ? rc : mc_flush();
+}

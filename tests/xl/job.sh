@@ -1,0 +1,182 @@
+#!/bin/sh
+# Runs the guests of a job, one after the other, in the test dom0
+# (busybox sh).  Usage: job.sh JOB_CONF KERNEL
+#
+# JOB_CONF holds one guest a line,
+#     NAME MEMORY_MIB MAXMEM_MIB [GUEST COMMAND LINE...]
+# and settings as KEY=VALUE lines: GUEST_TIMEOUT (seconds a guest may run,
+# default 60), CREATE_TIMEOUT (seconds for xl create, default 120) and
+# DIAG=always (print diagnostics for every guest, not only failed ones).
+# Lines starting with # are comments.
+#
+# For each guest it writes /run/pvmm/NAME.cfg from pvmm.cfg.in, runs
+# `xl create`, waits for the domain to go away and prints
+#     PVMM-GUEST-START NAME
+#     PVMM-GUEST-BEGIN NAME
+#     ... the guest's console, as xenconsoled logged it ...
+#     PVMM-GUEST-END NAME rc=N reason=R domid=D secs=S
+#     [PVMM-DIAG-BEGIN NAME ... PVMM-DIAG-END NAME]
+# rc is 0 when the domain was created and went away by itself, the exit
+# status of xl create when that failed, 124 when the guest ran out of time
+# (it is then destroyed).  reason is the shutdown reason that xl's monitor
+# logged (poweroff, reboot, suspend, crash, watchdog, soft_reset), or
+# "timeout", "create-failed", "unknown".
+#
+# Exits 0 when every guest had rc=0, else 1.  Every wait is bounded by a
+# deadline read from /proc/uptime; each xl call is bounded by timeout(1).
+
+job=$1
+kernel=$2
+template=/etc/pvmm/pvmm.cfg.in
+conlog_dir=/var/log/xen/console
+GUEST_TIMEOUT=60
+CREATE_TIMEOUT=120
+DIAG=fail
+
+log() { echo "pvmm-dom0: $*"; }
+
+now_cs() {
+    local up
+    read -r up _ < /proc/uptime
+    echo $(( ${up%.*} * 100 + 1${up#*.} - 100 ))
+}
+
+# xl with a bound on how long one call may take.
+xlt() { timeout -s KILL 30 xl "$@"; }
+
+reason_name() {
+    case "$1" in
+        0) echo poweroff ;; 1) echo reboot ;; 2) echo suspend ;;
+        3) echo crash ;; 4) echo watchdog ;; 5) echo soft_reset ;;
+        *) echo "code-$1" ;;
+    esac
+}
+
+# Prints a file, ending it with a newline if it lacks one.
+show() {
+    [ -s "$1" ] || return 0
+    cat "$1"
+    [ -z "$(tail -c 1 "$1")" ] || echo
+}
+
+render() {                      # render NAME MEMORY MAXMEM EXTRA > cfg
+    local line
+    while IFS= read -r line; do
+        line=${line//@NAME@/$1}
+        line=${line//@KERNEL@/$kernel}
+        line=${line//@MEMORY@/$2}
+        line=${line//@MAXMEM@/$3}
+        line=${line//@EXTRA@/$4}
+        printf '%s\n' "$line"
+    done < "$template"
+}
+
+diag() {                        # diag NAME DOMID
+    local name=$1 domid=$2
+    echo "PVMM-DIAG-BEGIN $name"
+    echo "--- xl create output"
+    show "/run/pvmm/$name.create"
+    echo "--- /var/log/xen/xl-$name.log"
+    show "/var/log/xen/xl-$name.log"
+    echo "--- xenconsoled log: $(wc -c < "$conlog_dir/guest-$name.log" 2>/dev/null || echo missing) bytes"
+    ls -l "$conlog_dir"
+    [ -s "/run/pvmm/$name.live" ] && { echo "--- while it ran"; show "/run/pvmm/$name.live"; }
+    echo "--- xl list"
+    xlt list
+    echo "--- xl dmesg (last 60 lines)"
+    xlt dmesg | tail -n 60
+    echo "PVMM-DIAG-END $name"
+}
+
+# Records what can be seen of a live domain that is about to be destroyed.
+capture_live() {                # capture_live NAME DOMID
+    {
+        echo "xl list -v $1:"
+        xlt list -v "$1"
+        echo "xenstore /local/domain/$2/console:"
+        timeout -s KILL 10 xenstore-ls -f "/local/domain/$2/console"
+        echo "vcpu 0 context (xenctx):"
+        timeout -s KILL 10 xenctx "$2" 0
+    } > "/run/pvmm/$1.live" 2>&1
+}
+
+run_guest() {                   # run_guest NAME MEMORY MAXMEM EXTRA
+    local name=$1 cfg=/run/pvmm/$1.cfg conlog=$conlog_dir/guest-$1.log
+    local rc=0 reason=unknown domid=- state= line code t0 deadline gone=0
+
+    render "$@" > "$cfg"
+    echo "PVMM-GUEST-START $name memory=$2 maxmem=$3 extra=\"$4\""
+    t0=$(now_cs)
+    timeout -s KILL "$CREATE_TIMEOUT" xl create "$cfg" > "/run/pvmm/$name.create" 2>&1
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        reason=create-failed
+    else
+        deadline=$(( t0 + GUEST_TIMEOUT * 100 ))
+        while :; do
+            line=$(xlt list "$name" 2>/dev/null | sed -n 2p)
+            if [ -z "$line" ]; then
+                # Not listed: gone, unless xl itself failed to answer.
+                xlt domid "$name" >/dev/null 2>&1 || { gone=1; break; }
+            else
+                set -- $line
+                domid=$2
+                state=$5
+            fi
+            if [ "$(now_cs)" -ge "$deadline" ]; then
+                log "$name still there after ${GUEST_TIMEOUT}s (state $state): destroying it"
+                capture_live "$name" "$domid"
+                xlt destroy "$name"
+                rc=124
+                reason=timeout
+                break
+            fi
+            sleep 0.3
+        done
+        if [ "$gone" = 1 ]; then
+            code=$(sed -n 's/.*has shut down, reason code \([0-9]*\).*/\1/p' \
+                   "/var/log/xen/xl-$name.log" 2>/dev/null | tail -n 1)
+            if [ -n "$code" ]; then
+                reason=$(reason_name "$code")
+            else
+                case "$state" in *c*) reason=crash ;; *s*) reason=shutdown ;; esac
+            fi
+        fi
+        # xenconsoled may still be writing out the last of the ring.
+        deadline=$(( $(now_cs) + 300 ))
+        while ! grep -q 'Test result:' "$conlog" 2>/dev/null \
+              && [ "$(now_cs)" -lt "$deadline" ]; do
+            sleep 0.2
+        done
+    fi
+    secs=$(( ($(now_cs) - t0) / 100 ))
+
+    echo "PVMM-GUEST-BEGIN $name"
+    show "$conlog"
+    echo "PVMM-GUEST-END $name rc=$rc reason=$reason domid=$domid secs=$secs"
+    if [ "$DIAG" = always ] || [ "$rc" -ne 0 ] || [ "$reason" != poweroff ] \
+       || ! grep -q 'Test result:' "$conlog" 2>/dev/null; then
+        diag "$name" "$domid"
+    fi
+    return $(( rc != 0 ))
+}
+
+[ -f "$job" ] || { log "no job file $job"; exit 2; }
+status=0
+guests=0
+while IFS= read -r entry; do
+    case "$entry" in
+        ''|'#'*) continue ;;
+        GUEST_TIMEOUT=*|CREATE_TIMEOUT=*|DIAG=*)
+            key=${entry%%=*}
+            eval "$key=\${entry#*=}"
+            continue ;;
+    esac
+    read -r name mem maxmem extra <<EOF
+$entry
+EOF
+    guests=$((guests + 1))
+    run_guest "$name" "$mem" "$maxmem" "$extra" < /dev/null || status=1
+done < "$job"
+[ "$guests" -gt 0 ] || { log "no guest in $job"; exit 2; }
+exit $status

@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# Boots build/pvmm as a PV domU with the real toolstack (xl create): QEMU
+# (TCG) runs Debian's Xen 4.17, whose dom0 is Debian's Linux with the
+# initramfs from tests/xl/build-initramfs.sh; that dom0 creates each guest
+# in turn, prints its console between markers and reboots, ending QEMU.
+#
+# Environment:
+#   MEMORY, MAXMEM, CMDLINE   one guest, "pvmm": memory and maxmem in MiB
+#                             (64, MAXMEM defaults to MEMORY) and its
+#                             command line
+#   MATRIX="name:mem:maxmem:cmdline;..."  several guests in one dom0 boot
+#                             instead; an empty mem or maxmem takes the
+#                             default as above; the cmdline is everything
+#                             after the third colon
+#   TIMEOUT        seconds for the whole QEMU run (300)
+#   GUEST_TIMEOUT  seconds one guest may run before dom0 destroys it (60)
+#   DOM0_MEM       dom0's memory in MiB (512), Xen's dom0_mem=
+#   QEMU_MEM       QEMU's memory in MiB; by default DOM0_MEM + the sum of
+#                  the guests' memory + 256 for Xen, and at least 1024
+#   DOM0_CMDLINE   extra words for dom0 Linux's command line
+#   QUIET=1        print only the per-guest result lines and the summary
+#   LOG            where the serial console is saved (default
+#                  build/logs/domu-<time>-<pid>.log)
+#
+# Exits like tests/run-dom0.sh: 0 SUCCESS, 3 SKIP, 4 ERROR, 5 FAILURE,
+# 6 no result line (crash or timeout).  With several guests, the worst of
+# them, in the order SUCCESS < SKIP < ERROR < no result < FAILURE: a guest
+# without a result line makes the run 6 unless another one says FAILURE.
+# A problem of the harness itself (bad arguments, nothing to boot) is 4.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+here=$top/tests/xl
+kernel=$top/build/pvmm
+MEMORY=${MEMORY:-64}
+MAXMEM=${MAXMEM:-$MEMORY}
+CMDLINE=${CMDLINE:-}
+MATRIX=${MATRIX:-}
+TIMEOUT=${TIMEOUT:-300}
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-60}
+DOM0_MEM=${DOM0_MEM:-512}
+DOM0_CMDLINE=${DOM0_CMDLINE:-}
+QUIET=${QUIET:-0}
+
+say() { echo "run-domu: $*" >&2; }
+die() { say "$*"; exit 4; }
+
+is_num() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
+is_num "$TIMEOUT" || die "TIMEOUT must be a number of seconds"
+is_num "$GUEST_TIMEOUT" || die "GUEST_TIMEOUT must be a number of seconds"
+is_num "$DOM0_MEM" || die "DOM0_MEM must be MiB, a number"
+
+# ---- the guests ----------------------------------------------------------
+
+names=() mems=() maxmems=() cmdlines=()
+add_guest() {                   # add_guest NAME MEM MAXMEM CMDLINE
+    local n=$1 m=${2:-$MEMORY} x=${3:-} c=$4 o
+    [[ $n =~ ^[A-Za-z0-9_.-]+$ ]] || die "bad guest name '$n' (letters, digits, _ . -)"
+    for o in "${names[@]}"; do
+        [ "$o" != "$n" ] || die "guest name '$n' is used twice"
+    done
+    [ -n "$x" ] || { if [ -n "$2" ]; then x=$m; else x=$MAXMEM; fi; }
+    is_num "$m" || die "$n: memory '$m' is not a number of MiB"
+    is_num "$x" || die "$n: maxmem '$x' is not a number of MiB"
+    [ "$x" -ge "$m" ] || die "$n: maxmem $x is below memory $m"
+    [[ $c != *[\"\\]* && $c != *$'\n'* ]] \
+        || die "$n: the command line may not hold a double quote, a backslash or a newline"
+    names+=("$n") mems+=("$m") maxmems+=("$x") cmdlines+=("$c")
+}
+if [ -n "$MATRIX" ]; then
+    IFS=';' read -r -a entries <<< "$MATRIX"
+    for e in "${entries[@]}"; do
+        [[ $e =~ ^[[:space:]]*$ ]] && continue
+        IFS=: read -r n m x c <<< "$e"
+        add_guest "$n" "$m" "$x" "${c:-}"
+    done
+else
+    add_guest pvmm "$MEMORY" "$MAXMEM" "$CMDLINE"
+fi
+[ ${#names[@]} -gt 0 ] || die "MATRIX names no guest"
+
+sum=0
+for m in "${mems[@]}"; do sum=$(( sum + m )); done
+QEMU_MEM=${QEMU_MEM:-$(( DOM0_MEM + sum + 256 ))}
+is_num "$QEMU_MEM" || die "QEMU_MEM must be MiB, a number"
+[ "$QEMU_MEM" -ge 1024 ] || QEMU_MEM=1024
+
+# ---- what to boot --------------------------------------------------------
+
+[ -f "$kernel" ] || die "$kernel is missing: run make first"
+command -v qemu-system-x86_64 >/dev/null || "$top/tests/deps.sh" qemu \
+    || die "cannot install qemu"
+xen=$("$top/tests/deps.sh" xen) || die "cannot get the Xen hypervisor"
+vmlinuz= initramfs= busybox=
+while IFS='=' read -r k v; do
+    case "$k" in
+        vmlinuz) vmlinuz=$v ;; initramfs) initramfs=$v ;; busybox) busybox=$v ;;
+    esac
+done < <("$here/build-initramfs.sh")
+[ -n "$vmlinuz" ] && [ -n "$initramfs" ] && [ -n "$busybox" ] \
+    || die "build-initramfs.sh failed"
+for p in "$xen" "$vmlinuz" "$initramfs"; do
+    [[ $p != *' '* ]] || die "QEMU cannot take a path with a space: $p"
+done
+
+mkdir -p "$top/build/logs" "$top/build/xl"
+stamp=$(date +%Y%m%d-%H%M%S)-$$
+LOG=${LOG:-$top/build/logs/domu-$stamp.log}
+: > "$LOG" || die "cannot write $LOG"
+run=$(mktemp -d "$top/build/xl/run.XXXXXX") || die "cannot create a run directory"
+
+# The per-run archive: /pvmm/pvmm and /pvmm/job.conf, appended to the
+# cached initramfs (Linux unpacks concatenated archives in turn).
+mkdir -p "$run/stage/pvmm"
+cp "$kernel" "$run/stage/pvmm/pvmm" || die "cannot copy $kernel"
+{
+    echo "# written by tests/xl/run-domu.sh"
+    echo "GUEST_TIMEOUT=$GUEST_TIMEOUT"
+    for i in "${!names[@]}"; do
+        echo "${names[$i]} ${mems[$i]} ${maxmems[$i]} ${cmdlines[$i]}"
+    done
+} > "$run/stage/pvmm/job.conf"
+(cd "$run/stage" && printf '%s\n' pvmm pvmm/pvmm pvmm/job.conf \
+    | "$busybox" cpio -o -H newc 2>/dev/null) | gzip -n > "$run/run.cpio.gz" \
+    || die "cannot write the per-run archive"
+cat "$initramfs" "$run/run.cpio.gz" > "$run/initrd.img" || die "cannot write $run/initrd.img"
+
+# ---- boot ----------------------------------------------------------------
+
+# QEMU splits -initrd at commas; a literal comma is written twice.
+dom0_args="console=hvc0 quiet panic=1 pvmm.svc_timeout=60${DOM0_CMDLINE:+ $DOM0_CMDLINE}"
+modules="${vmlinuz//,/,,} ${dom0_args//,/,,},${run//,/,,}/initrd.img"
+xen_args="console=com1 com1=115200,8n1 dom0_mem=${DOM0_MEM}M loglvl=all"
+xen_args+=" guest_loglvl=all bootscrub=0 smap=0"
+
+if [ "$QUIET" != 1 ]; then
+    say "${#names[@]} guest(s): ${names[*]}; QEMU ${QEMU_MEM} MiB, dom0 ${DOM0_MEM} MiB; log $LOG"
+fi
+start=$(date +%s.%N)
+qemu-system-x86_64 -accel tcg -cpu max -m "$QEMU_MEM" -smp 2 \
+    -no-reboot -display none -monitor none -parallel none \
+    -serial "file:$LOG" \
+    -kernel "$xen" -append "$xen_args" -initrd "$modules" \
+    </dev/null >"$LOG.qemu" 2>&1 &
+qemu_pid=$!
+
+# The live view: dom0's progress lines and each guest's section, without
+# Xen's own lines.
+tail_pid=
+if [ "$QUIET" != 1 ]; then
+    tail -n +1 -F "$LOG" 2>/dev/null | tr -d '\r' | awk '
+        /PVMM-GUEST-BEGIN |PVMM-DIAG-BEGIN / { inside = 1 }
+        inside && !/^\(XEN\)/ { print; fflush() }
+        /PVMM-GUEST-END |PVMM-DIAG-END / { inside = 0; next }
+        !inside && /pvmm-dom0: |PVMM-GUEST-START |PVMM-XL-END / { print; fflush() }
+    ' &
+    tail_pid=$!
+fi
+
+stop() {
+    kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
+    if [ -n "$tail_pid" ]; then
+        sleep 0.3                   # let the live view print the last lines
+        kill "$tail_pid" 2>/dev/null
+        wait "$tail_pid" 2>/dev/null
+        tail_pid=
+    fi
+}
+cleanup() { stop; rm -rf "$run"; }
+trap 'cleanup; exit 6' INT TERM
+
+ended=0
+deadline=$(( $(date +%s) + TIMEOUT ))
+while :; do
+    if grep -q 'PVMM-XL-END' "$LOG" 2>/dev/null; then ended=1; break; fi
+    kill -0 "$qemu_pid" 2>/dev/null || break
+    [ "$(date +%s)" -ge "$deadline" ] && break
+    sleep 0.2
+done
+if [ "$ended" = 1 ]; then
+    # dom0 reboots next, which ends QEMU; give it a bounded while.
+    grace=$(( $(date +%s) + 15 ))
+    while kill -0 "$qemu_pid" 2>/dev/null && [ "$(date +%s)" -lt "$grace" ]; do
+        sleep 0.2
+    done
+fi
+qemu_alive=0
+kill -0 "$qemu_pid" 2>/dev/null && qemu_alive=1
+elapsed=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo 0)
+cleanup
+trap - INT TERM
+
+# ---- results -------------------------------------------------------------
+
+clean=$(tr -d '\r' < "$LOG")
+
+# guest_part NAME FROM TO: the lines after the marker "FROM NAME" and
+# before "TO NAME"; Xen's lines are left out unless XEN=1.
+guest_part() {
+    awk -v name="$1" -v from="$2 " -v to="$3 " -v xen="${4:-0}" '
+        function marked(m,   p, rest) {
+            p = index($0, m)
+            if (!p) return 0
+            rest = substr($0, p + length(m))
+            sub(/ .*/, "", rest)
+            return rest == name
+        }
+        marked(to) { inside = 0 }
+        inside && (xen || !/^\(XEN\)/) { print }
+        marked(from) { inside = 1 }
+    ' <<< "$clean"
+}
+
+rank_of() {
+    case "$1" in
+        SUCCESS) echo 0 ;; SKIP) echo 1 ;; ERROR) echo 2 ;; FAILURE) echo 4 ;;
+        *) echo 3 ;;
+    esac
+}
+worst=0
+for i in "${!names[@]}"; do
+    n=${names[$i]}
+    console=$(guest_part "$n" PVMM-GUEST-BEGIN PVMM-GUEST-END)
+    endline=$(grep -E "PVMM-GUEST-END $n rc=" <<< "$clean" | tail -n 1)
+    result=$(sed -n 's/^.*Test result: \([A-Z]*\).*$/\1/p' <<< "$console" | tail -n 1)
+    r=$(rank_of "$result")
+    [ "$r" -gt "$worst" ] && worst=$r
+    if [ -n "$result" ]; then
+        echo "run-domu: $n: Test result: $result"
+    else
+        how=${endline#*PVMM-GUEST-END $n }
+        [ -n "$endline" ] || how="never reported back by dom0"
+        echo "run-domu: $n: Test result: NONE (no result line; $how)"
+    fi
+    if [ "$QUIET" != 1 ] && { [ -z "$result" ] || [ "$result" = FAILURE ] || [ "$result" = ERROR ]; } \
+       && grep -q "PVMM-GUEST-START $n " <<< "$clean"; then
+        xenlines=$(guest_part "$n" PVMM-GUEST-START PVMM-GUEST-BEGIN 1 | grep -E '^\((XEN|d[0-9]+)\)')
+        if [ -n "$xenlines" ]; then
+            echo "run-domu: $n: Xen while it ran:"
+            sed 's/^/    /' <<< "$xenlines"
+        fi
+    fi
+done
+
+if ! grep -q 'PVMM-XL-END' <<< "$clean"; then
+    if [ "$qemu_alive" = 1 ]; then
+        say "dom0 did not finish within ${TIMEOUT}s (log: $LOG); its last lines:"
+    else
+        say "QEMU exited before dom0 finished (log: $LOG); its last lines:"
+        sed 's/^/run-domu: qemu: /' "$LOG.qemu" >&2
+    fi
+    tail -n 25 <<< "$clean" | sed 's/^/    /' >&2
+fi
+
+case "$worst" in
+    0) result=SUCCESS code=0 ;;
+    1) result=SKIP code=3 ;;
+    2) result=ERROR code=4 ;;
+    3) result=NONE code=6 ;;
+    *) result=FAILURE code=5 ;;
+esac
+printf 'run-domu: Test result: %s after %.1f s (%d guest(s), log: %s)\n' \
+    "$result" "$elapsed" "${#names[@]}" "$LOG" >&2
+exit "$code"

@@ -1,0 +1,306 @@
+/*
+ * The multicall batch.
+ *
+ * Structure: entries[] are the multicall slots handed to Xen; the arrays
+ * that mmu_update and mmuext_op entries point at live in arena[].  An
+ * entry's array is always the last thing in the arena while the entry is
+ * the last entry, so mc_extend() can grow it in place: that is how a run
+ * of PTE writes becomes one mmu_update carrying many requests.
+ *
+ * Invariants:
+ *  - nr_entries <= MC_MAX_ENTRIES, arena_used <= MC_ARENA_BYTES;
+ *  - for an array entry i, meta[i].count is the number of elements and
+ *    meta[i].done receives Xen's success count;
+ *  - queueing never fails for lack of space: a full batch is flushed
+ *    first, and that flush's error is returned to the caller that queued.
+ *
+ * Who calls it: mm/ (pagetables, PMAP, balloon).  Not locked.
+ */
+#include <pvmm/multicall.h>
+#include <pvmm/hypercall.h>
+#include <pvmm/printk.h>
+#include <pvmm/lib.h>
+
+struct entry_meta {
+    unsigned int count;         /* elements in the entry's array */
+    unsigned int done;          /* success count written by Xen */
+    unsigned int first_op;      /* queue-order index of element 0 */
+};
+
+static struct {
+    multicall_entry_t entries[MC_MAX_ENTRIES];
+    struct entry_meta meta[MC_MAX_ENTRIES];
+    unsigned int nr_entries;
+    unsigned int nr_ops;
+    uint8_t arena[MC_ARENA_BYTES] __aligned(16);
+    size_t arena_used;
+    bool tlb_flush_wanted;
+    struct {
+        void (*fn)(void *);
+        void *arg;
+    } callbacks[MC_MAX_CALLBACKS];
+    unsigned int nr_callbacks;
+} batch;
+
+static struct mc_stats stats;
+static struct mc_error last_error;
+
+static const char *hypercall_name(unsigned int op)
+{
+    switch ( op )
+    {
+    case __HYPERVISOR_mmu_update: return "mmu_update";
+    case __HYPERVISOR_mmuext_op: return "mmuext_op";
+    case __HYPERVISOR_update_va_mapping: return "update_va_mapping";
+    default: return "hypercall";
+    }
+}
+
+static bool array_op(unsigned int op)
+{
+    return op == __HYPERVISOR_mmu_update || op == __HYPERVISOR_mmuext_op;
+}
+
+/*
+ * Grows the last entry's array by one element if it is the same op and
+ * its array ends the arena; returns the new element or NULL.
+ */
+static void *mc_extend(unsigned int op, size_t size)
+{
+    multicall_entry_t *e;
+    struct entry_meta *m;
+    void *slot;
+
+    if ( !batch.nr_entries )
+        return NULL;
+    e = &batch.entries[batch.nr_entries - 1];
+    m = &batch.meta[batch.nr_entries - 1];
+    if ( e->op != op ||
+         (uint8_t *)e->args[0] + m->count * size !=
+         batch.arena + batch.arena_used ||
+         batch.arena_used + size > MC_ARENA_BYTES )
+        return NULL;
+    slot = batch.arena + batch.arena_used;
+    batch.arena_used += size;
+    e->args[1] = ++m->count;
+    batch.nr_ops++;
+    return slot;
+}
+
+static int flush_batch(bool final);
+
+/*
+ * Makes sure an entry and size bytes of arena are free.  Issuing a full
+ * batch early is not the end of the caller's batch, so a requested TLB
+ * flush stays pending for the final mc_flush().
+ */
+static int make_room(size_t size)
+{
+    if ( batch.nr_entries < MC_MAX_ENTRIES &&
+         batch.arena_used + size <= MC_ARENA_BYTES )
+        return 0;
+    return flush_batch(false);
+}
+
+static multicall_entry_t *new_entry(unsigned int op)
+{
+    unsigned int i = batch.nr_entries++;
+    multicall_entry_t *e = &batch.entries[i];
+
+    memset(e, 0, sizeof(*e));
+    e->op = op;
+    batch.meta[i] = (struct entry_meta){ .first_op = batch.nr_ops };
+    batch.nr_ops++;
+    return e;
+}
+
+/* Queues one element of an array op; returns where to write it. */
+static void *queue_array_op(unsigned int op, size_t size, int *rc)
+{
+    multicall_entry_t *e;
+    void *slot = mc_extend(op, size);
+
+    *rc = 0;
+    if ( slot )
+        return slot;
+    *rc = make_room(size);
+    e = new_entry(op);
+    slot = batch.arena + batch.arena_used;
+    batch.arena_used += size;
+    batch.meta[batch.nr_entries - 1].count = 1;
+    e->args[0] = (unsigned long)slot;
+    e->args[1] = 1;
+    e->args[2] = (unsigned long)&batch.meta[batch.nr_entries - 1].done;
+    e->args[3] = DOMID_SELF;
+    return slot;
+}
+
+int mc_mmu_update(uint64_t ptr, uint64_t val)
+{
+    int rc;
+    mmu_update_t *req = queue_array_op(__HYPERVISOR_mmu_update,
+                                       sizeof(*req), &rc);
+
+    req->ptr = ptr;
+    req->val = val;
+    stats.mmu_ops++;
+    return rc;
+}
+
+int mc_mmuext(const struct mmuext_op *op)
+{
+    int rc;
+    struct mmuext_op *slot = queue_array_op(__HYPERVISOR_mmuext_op,
+                                            sizeof(*slot), &rc);
+
+    *slot = *op;
+    stats.mmu_ops++;
+    if ( op->cmd == MMUEXT_TLB_FLUSH_LOCAL || op->cmd == MMUEXT_TLB_FLUSH_ALL )
+        stats.tlb_flushes++;
+    else if ( op->cmd == MMUEXT_INVLPG_LOCAL || op->cmd == MMUEXT_INVLPG_ALL )
+        stats.invlpgs++;
+    return rc;
+}
+
+int mc_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags)
+{
+    int rc = make_room(0);
+    multicall_entry_t *e = new_entry(__HYPERVISOR_update_va_mapping);
+
+    e->args[0] = va;
+    e->args[1] = pte;
+    e->args[2] = flags;
+    stats.mmu_ops++;
+    if ( (flags & UVMF_FLUSHTYPE_MASK) == UVMF_TLB_FLUSH )
+        stats.tlb_flushes++;
+    else if ( (flags & UVMF_FLUSHTYPE_MASK) == UVMF_INVLPG )
+        stats.invlpgs++;
+    return rc;
+}
+
+void mc_request_tlb_flush(void)
+{
+    batch.tlb_flush_wanted = true;
+}
+
+int mc_callback(void (*fn)(void *arg), void *arg)
+{
+    int rc = 0;
+
+    if ( batch.nr_callbacks == MC_MAX_CALLBACKS )
+        rc = mc_flush();        /* runs the registered ones: no room left */
+    batch.callbacks[batch.nr_callbacks].fn = fn;
+    batch.callbacks[batch.nr_callbacks].arg = arg;
+    batch.nr_callbacks++;
+    return rc;
+}
+
+unsigned int mc_pending(void)
+{
+    return batch.nr_ops;
+}
+
+static void issue(void)
+{
+    multicall_entry_t *e = &batch.entries[0];
+    long rc;
+
+    stats.hypercalls++;
+    stats.entries += batch.nr_entries;
+    if ( batch.nr_entries == 1 )
+    {
+        e->result = hypercall5(e->op, e->args[0], e->args[1], e->args[2],
+                               e->args[3], e->args[4]);
+        return;
+    }
+    rc = HYPERVISOR_multicall(batch.entries, batch.nr_entries);
+    if ( rc )
+    {
+        /* Xen ran none of them: report it against every entry. */
+        unsigned int i;
+
+        for ( i = 0; i < batch.nr_entries; i++ )
+            batch.entries[i].result = rc;
+    }
+}
+
+/* Checks entry i; on failure prints it, fills *err, returns the error. */
+static int check_entry(unsigned int i, struct mc_error *err)
+{
+    const multicall_entry_t *e = &batch.entries[i];
+    const struct entry_meta *m = &batch.meta[i];
+    long rc = (long)e->result;
+    unsigned int done = array_op(e->op) ? m->done : 0;
+
+    if ( !rc && (!array_op(e->op) || m->done == m->count) )
+        return 0;
+    if ( !rc )
+        rc = -XEN_EIO;          /* success reported, but not all done */
+
+    printk("multicall: op %u (%s, entry %u, element %u of %u) failed: %ld\n",
+           m->first_op + done, hypercall_name(e->op), i, done,
+           array_op(e->op) ? m->count : 1, rc);
+    *err = (struct mc_error){
+        .op_index = m->first_op + done, .entry = i,
+        .hypercall = e->op, .rc = rc,
+    };
+    return rc;
+}
+
+static void run_callbacks(void)
+{
+    unsigned int i, n = batch.nr_callbacks;
+
+    batch.nr_callbacks = 0;     /* a callback may queue more work */
+    for ( i = 0; i < n; i++ )
+        batch.callbacks[i].fn(batch.callbacks[i].arg);
+}
+
+static int flush_batch(bool final)
+{
+    struct mc_error err;
+    int rc, first = 0;
+    unsigned int i;
+
+    if ( final && batch.tlb_flush_wanted )
+    {
+        struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+
+        batch.tlb_flush_wanted = false;
+        first = mc_mmuext(&op);     /* may flush what is queued first */
+    }
+    if ( batch.nr_entries )
+    {
+        issue();
+        for ( i = 0; i < batch.nr_entries; i++ )
+        {
+            rc = check_entry(i, &err);
+            if ( rc && !first )
+            {
+                first = rc;
+                last_error = err;   /* the most recent failed batch */
+            }
+        }
+    }
+    batch.nr_entries = 0;
+    batch.nr_ops = 0;
+    batch.arena_used = 0;
+    if ( final )
+        run_callbacks();
+    return first;
+}
+
+int mc_flush(void)
+{
+    return flush_batch(true);
+}
+
+const struct mc_stats *mc_get_stats(void)
+{
+    return &stats;
+}
+
+const struct mc_error *mc_last_error(void)
+{
+    return &last_error;
+}
