@@ -36,7 +36,8 @@ SRCS := boot/head.S boot/notes.S \
         arch/x86/early_map.c arch/x86/cpu.c \
         xen/console.c xen/shared_info.c xen/time.c xen/sched.c \
         xen/multicall.c \
-        mm/mm.c mm/frame.c mm/p2m.c mm/bootmap.c mm/pmap.c mm/pt.c \
+        mm/mm.c mm/frame.c mm/p2m.c mm/bootmap.c mm/pmap.c mm/pmap_report.c \
+        mm/pt.c \
         mm/pt_hooks.c mm/pt_pin.c mm/mmu_lazy.c mm/directmap.c \
         lib/string.c lib/format.c lib/printk.c lib/cmdline.c lib/glob.c \
         $(wildcard tests/guest/*.c)
@@ -79,7 +80,8 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
                -I tests/host -Dsnprintf=pvmm_snprintf -Dvsnprintf=pvmm_vsnprintf
 HOST_SRCS   := tests/host/host_main.c tests/host/test_format.c \
                tests/host/test_cmdline.c tests/host/test_glob.c \
-               lib/format.c lib/cmdline.c lib/glob.c
+               tests/host/test_pmap.c \
+               lib/format.c lib/cmdline.c lib/glob.c mm/pmap_report.c
 
 $(BUILD)/host-tests: $(HOST_SRCS) $(wildcard include/pvmm/*.h tests/host/*.h)
 	@mkdir -p $(BUILD)

@@ -27,19 +27,6 @@ void pmap_init(void)
         slots[i] = (struct pmap_slot){ INVALID_MFN, NULL };
 }
 
-size_t pmap_describe_full(char *buf, size_t size,
-                          const struct pmap_slot *s, unsigned int nr)
-{
-    size_t n = snprintf(buf, size, "PMAP: all %u slots in use:", nr);
-    unsigned int i;
-
-    for ( i = 0; i < nr; i++ )
-        n += snprintf(buf + MIN(n, size), size - MIN(n, size),
-                      "%s slot %u mfn %#lx (%s)", i ? "," : "", i,
-                      mfn_x(s[i].mfn), s[i].holder ? s[i].holder : "?");
-    return n;
-}
-
 static void __noreturn pmap_exhausted(void)
 {
     char msg[PMAP_SLOTS * 64 + 64];

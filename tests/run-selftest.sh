@@ -51,5 +51,10 @@ expect unexpected_fault_panics "tests=selftest.unexpected_fault_panics" 4 \
     'cr2 00007fff00000008' \
     '^Test result: ERROR$'
 
+# PMAP exhaustion: the panic names each slot's mfn and holder.
+expect pmap_exhaustion_panics "tests=selftest.pmap_exhaustion_panics" 4 \
+    '^PANIC: PMAP: all 8 slots in use: slot 0 mfn 0x[0-9a-f]+ \(test_selftest_pmap_exhaustion_panics\),( slot [1-7] mfn 0x[0-9a-f]+ \(test_selftest_pmap_exhaustion_panics\),?){7}$' \
+    '^Test result: ERROR$'
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

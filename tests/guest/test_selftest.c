@@ -5,6 +5,8 @@
  */
 #include <pvmm/test.h>
 #include <pvmm/shared_info.h>
+#include <pvmm/pmap.h>
+#include <pvmm/p2m.h>
 
 TEST_EXPLICIT(selftest, assertion_fails)
 {
@@ -16,4 +18,13 @@ TEST_EXPLICIT(selftest, assertion_fails)
 TEST_EXPLICIT(selftest, unexpected_fault_panics)
 {
     (void)*(volatile uint64_t *)0x00007fff00000008UL;
+}
+
+/* One mapping more than PMAP has slots: the panic names every holder. */
+TEST_EXPLICIT(selftest, pmap_exhaustion_panics)
+{
+    unsigned int i;
+
+    for ( i = 0; i <= PMAP_SLOTS; i++ )
+        (void)pmap_map(pfn_to_mfn(_pfn(i)), false);
 }
