@@ -39,6 +39,8 @@ SRCS := boot/head.S boot/notes.S \
         mm/mm.c mm/frame.c mm/p2m.c mm/bootmap.c mm/pmap.c mm/pmap_report.c \
         mm/pt.c \
         mm/pt_hooks.c mm/pt_pin.c mm/mmu_lazy.c mm/directmap.c \
+        mm/p2m_tree.c mm/p2m_e820.c mm/p2m_linear.c mm/p2m_frames.c \
+        mm/p2m_audit.c \
         lib/string.c lib/format.c lib/printk.c lib/cmdline.c lib/glob.c \
         $(wildcard tests/guest/*.c)
 

@@ -61,6 +61,8 @@ static int parse_word(const char *w, size_t len, struct boot_options *opts,
         opts->verbose = true;
     else if ( word_is(w, len, "bench") )
         opts->bench = true;
+    else if ( word_is(w, len, "audit") )
+        opts->audit = true;
     else
         return fail(err, "unknown option", w, len);
     return 0;

@@ -21,6 +21,11 @@
 struct bootmap bootmap;
 extern unsigned long boot_entry_rsp;
 
+bool boot_pfn_mapped(pfn_t pfn)
+{
+    return bootmap_covers(pfn);
+}
+
 /* The pfn after the one holding the last byte of [va, va + len). */
 static unsigned long end_pfn(unsigned long va, unsigned long len)
 {
@@ -60,6 +65,10 @@ void bootmap_init(const start_info_t *si)
 static pte_t image_pte(unsigned long va, pte_t old)
 {
     pte_t pte = old;
+
+    /* A hole pfn (dom0): its frame moved away (mm/p2m_e820.c). */
+    if ( !p2m_is_populated(boot_va_to_pfn((void *)va)) )
+        return 0;
 
     if ( va >= (unsigned long)_text && va < (unsigned long)_etext )
         return pte & ~_PAGE_RW;                 /* text: read-only, exec */

@@ -1,6 +1,7 @@
 /*
  * Building the direct map: pfn p at DIRECTMAP_BASE + p * PAGE_SIZE for
- * every p < nr_pages.
+ * every populated p (below frame_total(): as dom0, frames moved out of
+ * E820 holes live above nr_pages, and the holes stay unmapped).
  *
  * All its pagetable frames are taken up front as one contiguous run from
  * the early allocator: one L3, then the L2s, then the L1s.  Knowing the
@@ -46,8 +47,8 @@ static void fill_l1(unsigned long j, unsigned long nr, unsigned long run_len)
     for ( k = 0; k < PT_ENTRIES; k++ )
     {
         pfn = j * PT_ENTRIES + k;
-        if ( pfn >= nr )
-            t[k] = 0;
+        if ( pfn >= nr || !p2m_is_populated(_pfn(pfn)) )
+            t[k] = 0;               /* no frame: an E820 hole */
         else
             t[k] = pte_from_mfn(pfn_to_mfn(_pfn(pfn)),
                                 (is_table(pfn, run_len) ? PTE_KERNEL_RO

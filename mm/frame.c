@@ -7,8 +7,11 @@
  * phase: one bit per pfn < nr_pages in free_map, set = free, searched
  * from a rotating hint so consecutive allocations are cheap.
  *
- * Invariants: nr_free equals the number of set bits (full phase) or of
- * unreserved pfns in [bump_next, nr_pages) (early phase).  A bitmap over
+ * Invariants: nr_free equals the number of set bits (full phase), or
+ * bounds the unreserved pfns in [bump_next, nr_frames) (early phase).
+ * nr_frames is one past the highest populated pfn, not nr_pages: as dom0
+ * frames are moved out of E820 holes to pfns above nr_pages.  Pfns with
+ * no frame behind them (holes) are never handed out.  A bitmap over
  * nr_pages bits is small (32 KiB per 1 GiB of guest), which is why it was
  * chosen over a buddy allocator: the kernel only ever asks for single
  * pages, and the p2m tests want to free arbitrary pfns cheaply.
@@ -18,6 +21,7 @@
 #include <pvmm/frame.h>
 #include <pvmm/layout.h>
 #include <pvmm/directmap.h>
+#include <pvmm/p2m.h>
 #include <pvmm/panic.h>
 #include <pvmm/lib.h>
 
@@ -32,6 +36,7 @@ static unsigned int nr_reserved;
 static uint64_t *free_map;          /* NULL during the early phase */
 static unsigned long hint_word;
 
+/* Not to be handed out: reserved by the builder, or no frame behind it. */
 static bool is_reserved(unsigned long pfn)
 {
     unsigned int i;
@@ -39,7 +44,7 @@ static bool is_reserved(unsigned long pfn)
     for ( i = 0; i < nr_reserved; i++ )
         if ( reserved[i] == pfn )
             return true;
-    return false;
+    return !p2m_is_populated(_pfn(pfn));
 }
 
 void frame_early_init(pfn_t first_free, unsigned long nr_pages)
@@ -47,6 +52,13 @@ void frame_early_init(pfn_t first_free, unsigned long nr_pages)
     nr_frames = nr_pages;
     bump_next = pfn_x(first_free);
     nr_free = nr_pages > bump_next ? nr_pages - bump_next : 0;
+}
+
+void frame_set_total(unsigned long total)
+{
+    BUG_ON(free_map || total < nr_frames);
+    nr_free += total - nr_frames;
+    nr_frames = total;
 }
 
 void frame_reserve(pfn_t pfn)
@@ -123,7 +135,7 @@ void frame_free(pfn_t pfn)
     nr_free++;
 }
 
-int frame_full_init(void)
+int frame_full_init(pfn_t low_end)
 {
     unsigned long words = (nr_frames + BITS_PER_WORD - 1) / BITS_PER_WORD;
     unsigned long pages = (words * 8 + PAGE_SIZE - 1) / PAGE_SIZE;
@@ -135,9 +147,14 @@ int frame_full_init(void)
         return -XEN_ENOMEM;
     map = directmap_va(first);
     memset(map, 0, pages * PAGE_SIZE);
-    for ( p = bump_next; p < nr_frames; p++ )
-        if ( !is_reserved(p) )
-            map[p / BITS_PER_WORD] |= 1ULL << (p % BITS_PER_WORD);
+    nr_free = 0;
+    for ( p = 0; p < nr_frames; p++ )
+    {
+        if ( (p >= pfn_x(low_end) && p < bump_next) || is_reserved(p) )
+            continue;
+        map[p / BITS_PER_WORD] |= 1ULL << (p % BITS_PER_WORD);
+        nr_free++;
+    }
     hint_word = bump_next / BITS_PER_WORD;
     free_map = map;
     return 0;

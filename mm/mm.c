@@ -3,8 +3,11 @@
  * allocator.  Each step depends on the one before:
  *
  *   p2m (builder's list) -> bootmap (extent of the builder's area)
- *   -> early allocator (bump over the slack) -> fixmap L1 + PMAP
- *   -> image permissions -> direct map -> frame roles -> full allocator
+ *   -> early allocator (bump over the slack) -> p2m tree
+ *   -> memory map (identity ranges; as dom0, frames moved out of holes)
+ *   -> fixmap L1 + PMAP -> image permissions -> direct map (built once,
+ *   on the final pfn layout) -> frame roles -> full allocator
+ *   -> linear p2m (revector) -> frame list for the tools
  */
 #include <pvmm/mm.h>
 #include <pvmm/bootmap.h>
@@ -18,6 +21,23 @@
 #include <pvmm/lib.h>
 
 struct mm_boot_stats mm_boot_stats;
+
+static void p2m_print_stats(void)
+{
+    struct p2m_stats st;
+
+    p2m_get_stats(&st);
+    printk("mm: p2m of %lu pfns (%lu populated): %lu private leaves, "
+           "%lu chunks on p2m_missing, %lu on p2m_identity; L1s: %lu private, "
+           "%lu shared; L2s: %lu private, %lu shared; %lu frame-list pages\n",
+           st.size, st.populated, st.private_leaves, st.missing_leaf_maps,
+           st.identity_leaf_maps, st.private_l1, st.shared_l1_maps,
+           st.private_l2, st.shared_l2_maps, st.frame_list_pages);
+    printk("mm: revector: %lu hypercalls, %lu multicall entries, %lu mmu ops, "
+           "%lu TLB flushes\n", mm_boot_stats.revector.hypercalls,
+           mm_boot_stats.revector.entries, mm_boot_stats.revector.mmu_ops,
+           mm_boot_stats.revector.tlb_flushes);
+}
 
 static struct mc_stats stats_since(const struct mc_stats *before)
 {
@@ -76,6 +96,12 @@ void mm_init(const start_info_t *si, bool verbose)
     frame_early_init(bootmap.used_end, si->nr_pages);
     reserve_special_pages(si);
     pt_roles_early_range(bootmap.pt_first, bootmap.pt_count);
+    p2m_tree_init();
+    if ( (rc = p2m_e820_init(si)) != 0 )
+        panic("mm: cannot apply the memory map: %d", rc);
+    frame_set_total(pfn_x(p2m_populated_end()));
+    if ( verbose )
+        p2m_e820_print();
     fixmap_init();
 
     if ( (rc = bootmap_protect_image()) != 0 )
@@ -87,8 +113,14 @@ void mm_init(const start_info_t *si, bool verbose)
     mm_boot_stats.directmap = stats_since(&before);
     mm_boot_stats.directmap_pages = 1 + directmap.nr_l2 + directmap.nr_l1;
 
-    if ( (rc = pt_roles_init()) != 0 || (rc = frame_full_init()) != 0 )
+    if ( (rc = pt_roles_init()) != 0 ||
+         (rc = frame_full_init(boot_va_to_pfn(_text))) != 0 )
         panic("mm: cannot allocate frame metadata: %d", rc);
+
+    before = *mc_get_stats();
+    if ( (rc = p2m_revector()) != 0 || (rc = p2m_frames_init()) != 0 )
+        panic("mm: cannot build the linear p2m: %d", rc);
+    mm_boot_stats.revector = stats_since(&before);
 
     if ( verbose )
     {
@@ -104,5 +136,6 @@ void mm_init(const start_info_t *si, bool verbose)
                mm_boot_stats.directmap.tlb_flushes);
         printk("mm: %lu of %lu frames free\n", frame_free_count(),
                frame_total());
+        p2m_print_stats();
     }
 }

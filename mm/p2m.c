@@ -1,37 +1,172 @@
 /*
- * pfn <-> mfn, from the domain builder's mfn_list.
+ * The p2m, part 1: boot, and lookups.
  *
- * mfn_list[pfn] is the machine frame of pfn for every pfn < nr_pages.
- * The M2P (machine_to_phys_mapping, read-only at HYPERVISOR_VIRT_START)
- * answers the other way for any mfn Xen knows, including frames of other
- * domains; mfn_to_pfn() only trusts an answer that maps back to the same
- * mfn, so a foreign or bogus mfn gives INVALID_PFN, never a wrong pfn.
+ *   builder's mfn_list --(p2m_tree_build)--> three-level tree (boot view)
+ *        + E820 overlay: identity ranges, frames moved out of holes
+ *   --(p2m_revector, mm/p2m_linear.c)--> linear p2m at P2M_BASE
+ *
+ * The fast path, p2m_get_entry() in include/pvmm/p2m.h, is one load for
+ * pfn < p2m_size.  Everything else lands in p2m_lookup_slow(): before the
+ * revector (p2m_size is 0 then) it answers from the boot view; after it,
+ * an INVALID entry is told apart as missing or identity by the page that
+ * backs it, and any pfn at or beyond p2m_size is identity.
+ *
+ * Not locked: one vcpu.
  */
-#include <pvmm/p2m.h>
+#include "p2m_internal.h"
 #include <pvmm/hypercall.h>
+#include <pvmm/frame.h>
+#include <pvmm/layout.h>
+#include <pvmm/printk.h>
 #include <pvmm/panic.h>
+#include <pvmm/lib.h>
 
-static const unsigned long *boot_list;
-static unsigned long nr_pfns;
+unsigned long p2m_size;
+start_info_t *p2m_start_info;
+unsigned long p2m_max_reservation;
+
+static struct p2m_tree boot_tree;
 static unsigned long max_mfn;
+
+/* Tree pages at boot: bump frames inside the builder's mapping. */
+static void *boot_page_alloc(void)
+{
+    pfn_t pfn = frame_alloc();
+
+    if ( pfn_eq(pfn, INVALID_PFN) || !boot_pfn_mapped(pfn) )
+        return NULL;
+    return boot_pfn_to_va(pfn);
+}
+
+static void boot_page_free(void *page)
+{
+    frame_free(boot_va_to_pfn(page));
+}
+
+static const struct p2m_tree_pages boot_pages = {
+    boot_page_alloc, boot_page_free,
+};
 
 void p2m_init(const start_info_t *si)
 {
     struct xen_machphys_mapping m2p;
+    domid_t self = DOMID_SELF;
     long rc = HYPERVISOR_memory_op(XENMEM_machphys_mapping, &m2p);
 
     if ( rc )
         panic("XENMEM_machphys_mapping failed: %ld", rc);
     max_mfn = m2p.max_mfn;
-    boot_list = (const unsigned long *)si->mfn_list;
-    nr_pfns = si->nr_pages;
+    p2m_start_info = (start_info_t *)si;
+
+    rc = HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self);
+    if ( rc < 0 )
+        panic("XENMEM_maximum_reservation failed: %ld", rc);
+    p2m_max_reservation = rc;
 }
 
-mfn_t pfn_to_mfn(pfn_t pfn)
+/* Needs the early frame allocator: after bootmap_init, frame_early_init. */
+void p2m_tree_init(void)
 {
-    if ( pfn_x(pfn) >= nr_pfns )
-        return INVALID_MFN;
-    return _mfn(boot_list[pfn_x(pfn)]);
+    const start_info_t *si = p2m_start_info;
+    struct p2m_tree t;
+    int rc = p2m_tree_build(&t, (const unsigned long *)si->mfn_list,
+                            si->nr_pages, &boot_pages);
+
+    if ( rc )
+        panic("p2m: cannot build the boot tree for %lu pfns: %d",
+              si->nr_pages, rc);
+    /*
+     * Published only when whole: the allocator feeding the build asks the
+     * boot view whether each pfn has a frame.
+     */
+    boot_tree = t;
+}
+
+unsigned long p2m_boot_entry(unsigned long pfn)
+{
+    const unsigned long *list = (const unsigned long *)p2m_start_info->mfn_list;
+    unsigned long source;
+
+    /* Until the tree exists (bootmap_init walks pagetables before it). */
+    if ( !boot_tree.top )
+        return pfn < p2m_start_info->nr_pages ? list[pfn] : INVALID_P2M_ENTRY;
+
+    if ( p2m_e820_is_identity(pfn) )
+        return IDENTITY_FRAME(pfn);
+    if ( p2m_e820_move_source(pfn, &source) )
+        return p2m_tree_lookup(&boot_tree, source);
+    if ( pfn < boot_tree.nr )
+        return p2m_tree_lookup(&boot_tree, pfn);
+    return INVALID_P2M_ENTRY;
+}
+
+struct p2m_crosscheck p2m_crosscheck;
+
+static void crosscheck_mismatch(unsigned long pfn, unsigned long list,
+                                unsigned long tree, unsigned long linear)
+{
+    struct p2m_crosscheck *x = &p2m_crosscheck;
+
+    if ( !x->mismatches++ )
+    {
+        x->first_pfn = pfn;
+        x->list = list;
+        x->tree = tree;
+        x->linear = linear;
+    }
+}
+
+/*
+ * Right after the revector, before the builder's list is freed: the tree
+ * and the linear p2m must both say what the list says, for every pfn the
+ * list covers (a frame moved out of a hole is looked for at its new pfn),
+ * and the tree's padded tail must read INVALID.
+ */
+void p2m_boot_crosscheck(void)
+{
+    const unsigned long *list = (const unsigned long *)p2m_start_info->mfn_list;
+    unsigned long nr = boot_tree.nr, pfn, t, l, where;
+
+    for ( pfn = 0; pfn < ROUNDUP(nr, P2M_PER_PAGE); pfn++ )
+    {
+        t = p2m_tree_lookup(&boot_tree, pfn);
+        l = pfn < nr ? list[pfn] : INVALID_P2M_ENTRY;
+        where = p2m_e820_moved_to(pfn);
+        p2m_crosscheck.checked++;
+        if ( t != l ||
+             (pfn < nr && p2m_get_entry(_pfn(where)) != l) ||
+             (pfn >= nr && p2m_get_entry(_pfn(pfn)) != INVALID_P2M_ENTRY) )
+            crosscheck_mismatch(pfn, l, t, p2m_get_entry(_pfn(where)));
+    }
+}
+
+/* The builder's list and the tree are not needed once revectored. */
+void p2m_boot_release(void)
+{
+    unsigned long list = p2m_start_info->mfn_list, va;
+    unsigned long end = list + boot_tree.nr * sizeof(unsigned long);
+
+    p2m_tree_destroy(&boot_tree, &boot_pages);
+    for ( va = list; va < end; va += PAGE_SIZE )
+        frame_free(boot_va_to_pfn((void *)va));
+}
+
+pfn_t p2m_populated_end(void)
+{
+    return _pfn(MAX(p2m_start_info->nr_pages, p2m_e820_populated_end()));
+}
+
+unsigned long p2m_lookup_slow(pfn_t pfn)
+{
+    unsigned long p = pfn_x(pfn);
+
+    if ( !p2m_size )
+        return p2m_boot_entry(p);
+    if ( p >= p2m_size )
+        return IDENTITY_FRAME(p);
+    if ( mfn_eq(p2m_chunk_leaf(p / P2M_PER_PAGE), p2m_shared.identity_mfn) )
+        return IDENTITY_FRAME(p);
+    return INVALID_P2M_ENTRY;
 }
 
 pfn_t mfn_to_pfn(mfn_t mfn)
@@ -41,7 +176,7 @@ pfn_t mfn_to_pfn(mfn_t mfn)
     if ( mfn_x(mfn) > max_mfn )
         return INVALID_PFN;
     pfn = machine_to_phys_mapping[mfn_x(mfn)];
-    if ( !mfn_eq(pfn_to_mfn(_pfn(pfn)), mfn) )
+    if ( p2m_get_entry(_pfn(pfn)) != mfn_x(mfn) )
         return INVALID_PFN;
     return _pfn(pfn);
 }

@@ -30,7 +30,10 @@ static inline bool bootmap_covers(pfn_t pfn)
     return pfn_x(pfn) < pfn_x(bootmap.mapped_end);
 }
 
-/* Maps text read-only, everything else non-executable; one batch. */
+/*
+ * Maps text read-only, everything else non-executable, and unmaps pfns
+ * that lost their frame to the E820 remap; one batch.
+ */
 int bootmap_protect_image(void);
 
 #endif /* PVMM_BOOTMAP_H */

@@ -5,6 +5,7 @@
  *   tests=GLOB[,GLOB...]   run only the tests whose "group.name" matches
  *   verbose                print extra detail while booting and testing
  *   bench                  run the benchmarks after the tests
+ *   audit                  check the p2m's invariants after every test
  *
  * Anything else is an error that names the offending word.
  */
@@ -22,6 +23,7 @@ struct boot_options {
     char globs[CMDLINE_MAX_GLOBS][CMDLINE_GLOB_LEN];
     bool verbose;
     bool bench;
+    bool audit;
 };
 
 /*

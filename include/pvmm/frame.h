@@ -17,6 +17,9 @@
 
 void frame_early_init(pfn_t first_free, unsigned long nr_pages);
 
+/* Grows the range to total pfns (frames moved above nr_pages). */
+void frame_set_total(unsigned long total);
+
 /* Keeps pfn out of both phases (only before the bump pointer reaches it). */
 void frame_reserve(pfn_t pfn);
 
@@ -28,8 +31,12 @@ pfn_t frame_alloc_contiguous(unsigned long count);
 /* Full phase only.  Freeing a frame that is already free panics. */
 void frame_free(pfn_t pfn);
 
-/* Builds the bitmap (needs the direct map); 0 or -XEN_ENOMEM. */
-int frame_full_init(void);
+/*
+ * Builds the bitmap (needs the direct map); 0 or -XEN_ENOMEM.  Free: every
+ * populated pfn the bump pointer did not reach, and those below low_end
+ * (the unused pages the builder mapped before the image).
+ */
+int frame_full_init(pfn_t low_end);
 
 unsigned long frame_free_count(void);
 unsigned long frame_total(void);

@@ -23,6 +23,13 @@
 #define DIRECTMAP_BASE      0xffff888000000000UL
 
 /*
+ * The linear p2m: p2m[pfn] at P2M_BASE + pfn * 8, L4 slot 402.  The whole
+ * slot (512 GiB of VA, 2^36 pfns) is reserved, so growing the p2m never
+ * moves it (mm/p2m.c).
+ */
+#define P2M_BASE            0xffffc90000000000UL
+
+/*
  * Fixed mappings: one L1 page's worth of slots at the top of the 1 GiB
  * the kernel image lives in.  Only one new pagetable page is needed (the
  * builder's L2 for VIRT_BASE is reused), and the image never grows near it.
@@ -53,6 +60,9 @@ static inline void *boot_pfn_to_va(pfn_t pfn)
 {
     return (void *)(VIRT_BASE + (pfn_x(pfn) << PAGE_SHIFT));
 }
+
+/* Is pfn inside the builder's mapping?  (mm/bootmap.c) */
+bool boot_pfn_mapped(pfn_t pfn);
 #endif
 
 #endif /* PVMM_LAYOUT_H */

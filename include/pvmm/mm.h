@@ -12,6 +12,7 @@
 struct mm_boot_stats {
     struct mc_stats directmap;  /* hypercalls etc. spent on the direct map */
     unsigned long directmap_pages;  /* its L3 + L2 + L1 pages */
+    struct mc_stats revector;   /* ... on the linear p2m and frame list */
 };
 
 extern struct mm_boot_stats mm_boot_stats;

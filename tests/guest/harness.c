@@ -15,6 +15,7 @@
 #include <pvmm/printk.h>
 #include <pvmm/lib.h>
 #include <pvmm/time.h>
+#include <pvmm/p2m.h>
 
 #define WHY_LEN 384
 
@@ -132,7 +133,7 @@ static const char *unused_glob(const struct boot_options *opts)
 }
 
 static enum test_status run_one(const struct test_case *t, const char *full,
-                                bool verbose)
+                                const struct boot_options *opts)
 {
     uint64_t start = time_now_ns();
 
@@ -140,7 +141,13 @@ static enum test_status run_one(const struct test_case *t, const char *full,
     cur.why[0] = '\0';
     printk("[ RUN  ] %s\n", full);
     t->fn();
-    if ( verbose )
+    if ( opts->audit && cur.status != TEST_FAILURE && p2m_audit() )
+    {
+        cur.status = TEST_FAILURE;
+        snprintf(cur.why, WHY_LEN, "the p2m audit failed after the test "
+                 "(the line above says where)");
+    }
+    if ( opts->verbose )
         printk("         %s took %lu ms\n", full,
                (time_now_ns() - start) / NSEC_PER_MSEC);
     if ( cur.status == TEST_FAILURE )
@@ -177,7 +184,7 @@ enum test_status test_main(const struct boot_options *opts,
         snprintf(full, sizeof(full), "%s.%s", t->group, t->name);
         if ( !selected(opts, t, full) )
             continue;
-        s = run_one(t, full, opts->verbose);
+        s = run_one(t, full, opts);
         counts[s]++;
         status = MAX(status, s);
     }

@@ -8,16 +8,13 @@
 #include <pvmm/time.h>
 #include <pvmm/sched.h>
 #include <pvmm/lib.h>
-
-static const unsigned long *boot_mfn_list(void)
-{
-    return (const unsigned long *)xen_start_info->mfn_list;
-}
+#include <pvmm/p2m.h>
 
 static bool in_boot_area(unsigned long va)
 {
+    /* As an offset: VIRT_BASE + the size of a large domain wraps. */
     return va >= VIRT_BASE &&
-           va < VIRT_BASE + (xen_start_info->nr_pages << PAGE_SHIFT);
+           va - VIRT_BASE < (xen_start_info->nr_pages << PAGE_SHIFT);
 }
 
 TEST(boot, start_info_magic_and_fields)
@@ -32,9 +29,8 @@ TEST(boot, start_info_magic_and_fields)
     ASSERT_EQ(si->shared_info & ~PAGE_MASK, 0);
     ASSERT_EQ(si->pt_base & ~PAGE_MASK, 0);
     ASSERT_TRUE(in_boot_area(si->pt_base));
-    ASSERT_TRUE(in_boot_area(si->mfn_list));
-    /* The builder places its structures after the image. */
-    ASSERT_GE(si->mfn_list, (unsigned long)_end);
+    /* Revectored at boot: the tools' view of the list is the linear p2m. */
+    ASSERT_EQ(si->mfn_list, P2M_BASE);
     /* One page per level at least: L4, L3, L2, L1. */
     ASSERT_GE(si->nr_pt_frames, 4);
     ASSERT_LT(strnlen((const char *)si->cmd_line, sizeof(si->cmd_line)),
@@ -44,23 +40,26 @@ TEST(boot, start_info_magic_and_fields)
 }
 
 /*
- * m2p[mfn_list[pfn]] == pfn for every pfn also proves mfn_list has no
- * duplicate: two pfns sharing an mfn could not both map back.
+ * m2p[p2m[pfn]] == pfn for every populated pfn also proves no two pfns
+ * share an mfn; and the populated count is still the builder's nr_pages
+ * (frames moved out of E820 holes are moved, not lost).
  */
 TEST(boot, m2p_maps_every_pfn_back)
 {
-    const unsigned long *mfns = boot_mfn_list();
     struct xen_machphys_mapping m2p;
-    unsigned long pfn, mfn;
+    unsigned long pfn, mfn, populated = 0;
     long rc = HYPERVISOR_memory_op(XENMEM_machphys_mapping, &m2p);
 
     ASSERT_EQ(rc, 0);
     ASSERT_EQ(m2p.v_start, MACH2PHYS_VIRT_START);
     ASSERT_GT(m2p.max_mfn, 0);
 
-    for ( pfn = 0; pfn < xen_start_info->nr_pages; pfn++ )
+    for ( pfn = 0; pfn < p2m_size; pfn++ )
     {
-        mfn = mfns[pfn];
+        if ( !p2m_is_populated(_pfn(pfn)) )
+            continue;
+        populated++;
+        mfn = mfn_x(pfn_to_mfn(_pfn(pfn)));
         if ( mfn > m2p.max_mfn )
             FAIL("pfn %#lx: mfn %#lx is above the M2P's max_mfn %#lx",
                  pfn, mfn, m2p.max_mfn);
@@ -68,7 +67,7 @@ TEST(boot, m2p_maps_every_pfn_back)
             FAIL("pfn %#lx: mfn %#lx maps back to pfn %#lx", pfn, mfn,
                  machine_to_phys_mapping[mfn]);
     }
-    ASSERT_EQ(pfn, xen_start_info->nr_pages);
+    ASSERT_EQ(populated, xen_start_info->nr_pages);
 }
 
 /* Live Xen data, not the zeroed .bss page it replaced: time moves. */

@@ -37,6 +37,13 @@ TEST(directmap, every_pfn_matches_a_pmap_mapping)
         const void *pm;
         int diff;
 
+        if ( !p2m_is_populated(_pfn(pfn)) )
+        {
+            if ( pte )
+                FAIL("pfn %#lx has no frame but is mapped: PTE %#lx", pfn,
+                     pte);
+            continue;
+        }
         if ( !mfn_eq(pte_mfn(pte), mfn) )
             FAIL("pfn %#lx: direct map PTE %#lx, expected mfn %#lx",
                  pfn, pte, mfn_x(mfn));
@@ -49,24 +56,32 @@ TEST(directmap, every_pfn_matches_a_pmap_mapping)
     }
 }
 
-/* Read-only exactly where the frame is a pagetable; never executable. */
+/*
+ * Read-only exactly where the frame's role says so (pagetables and the
+ * p2m's shared pages); never executable.
+ */
 TEST(directmap, permissions_follow_frame_roles)
 {
-    unsigned long pfn, nr = frame_total(), tables = 0;
+    unsigned long pfn, nr = frame_total();
 
     for ( pfn = 0; pfn < nr; pfn++ )
     {
         pte_t pte = kernel_pte(directmap_va(_pfn(pfn)));
-        bool table = pt_role(_pfn(pfn)) & PT_ROLE_RO;
+        bool ro = pt_role(_pfn(pfn)) & PT_ROLE_RO;
 
-        tables += table;
-        if ( !!(pte & _PAGE_RW) == table )
+        if ( !p2m_is_populated(_pfn(pfn)) )
+            continue;
+        if ( !!(pte & _PAGE_RW) == ro )
             FAIL("pfn %#lx: PTE %#lx, role %#x", pfn, pte, pt_role(_pfn(pfn)));
         if ( (pte & _PAGE_NX) != pte_nx )
             FAIL("pfn %#lx: PTE %#lx is executable", pfn, pte);
     }
-    /* The builder's tables, the fixmap L1, the direct map's own. */
-    ASSERT_EQ(tables, bootmap.pt_count + 1 + mm_boot_stats.directmap_pages);
+    /* The builder's tables and the direct map's own are among them. */
+    for ( pfn = 0; pfn < bootmap.pt_count; pfn++ )
+        ASSERT_TRUE(pt_role(_pfn(pfn_x(bootmap.pt_first) + pfn)) & PT_ROLE_RO);
+    for ( pfn = 0; pfn < mm_boot_stats.directmap_pages; pfn++ )
+        ASSERT_EQ(pt_role(_pfn(pfn_x(directmap.pt_first) + pfn)) &
+                  PT_ROLE_LEVEL_MASK, pfn == 0 ? 3 : pfn <= directmap.nr_l2 ? 2 : 1);
 }
 
 TEST(directmap, kernel_table_alias_write_faults)

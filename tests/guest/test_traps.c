@@ -7,6 +7,7 @@
 #include <pvmm/early_map.h>
 #include <pvmm/shared_info.h>
 #include <pvmm/layout.h>
+#include <pvmm/p2m.h>
 
 /* Nothing maps the lower half: the kernel lives at the top. */
 #define UNMAPPED_VA     0x00007fff00000000UL
@@ -17,9 +18,7 @@ static uint64_t test_page[PAGE_SIZE / 8]
 
 static mfn_t test_page_mfn(void)
 {
-    const unsigned long *mfns = (const unsigned long *)xen_start_info->mfn_list;
-
-    return _mfn(mfns[pfn_x(boot_va_to_pfn(test_page))]);
+    return pfn_to_mfn(boot_va_to_pfn(test_page));
 }
 
 TEST(traps, probe_without_fault_reads_value)

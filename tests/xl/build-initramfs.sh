@@ -2,7 +2,7 @@
 # Builds the dom0 side of the domU test: a Debian 12 Linux kernel and an
 # initramfs that holds busybox, the Xen 4.17 toolstack (xl, xenstored,
 # xenconsoled, xen-init-dom0) with its shared libraries, the five Xen
-# kernel modules the toolstack needs, and tests/xl/{init,job.sh,pvmm.cfg.in}.
+# kernel modules the toolstack needs, and tests/xl/{init,lib.sh,job.sh,pvmm.cfg.in}.
 #
 # Packages come from Debian with `apt-get download` and are unpacked with
 # `dpkg-deb -x` into the cache; nothing is installed on the host.  The
@@ -18,7 +18,7 @@
 #   busybox             busybox-static's binary, for the per-run archive
 #   stamp               the cache key of the three files above
 # The cache key is a SHA-256 over the package list and the contents of this
-# script, init, job.sh and pvmm.cfg.in: a change to any of them rebuilds.
+# script, init, lib.sh, job.sh and pvmm.cfg.in: a change to any of them rebuilds.
 #
 # On success prints three lines, name=path: vmlinuz=, initramfs=, busybox=.
 # Messages go to stderr.  FORCE=1 rebuilds even when the stamp matches.
@@ -57,7 +57,7 @@ xenstore_links=(xenstore-read xenstore-write xenstore-ls xenstore-list
 modules=(xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc)
 # Not NEEDED by anything, but glibc dlopens it (pthread_cancel, unwinding).
 dlopened=(libgcc_s.so.1)
-image_files=(init job.sh pvmm.cfg.in)
+image_files=(init lib.sh job.sh pvmm.cfg.in)
 
 for f in "${image_files[@]}"; do
     [ -f "$here/$f" ] || die "$here/$f is missing"
@@ -247,7 +247,11 @@ printf '%s\n' "${mod_order[@]}" > "$stage/etc/pvmm/modules"
 
 vmlinuz=$(ls "$root/boot/vmlinuz-$kver" 2>/dev/null) || die "no vmlinuz in $kernel_pkg"
 
+# xl warns on every call without a config; dom0 has a fixed dom0_mem.
+mkdir -p "$stage/etc/xen"
+echo 'autoballoon="off"' > "$stage/etc/xen/xl.conf"
 install -m 0755 "$here/init" "$stage/init"
+install -m 0644 "$here/lib.sh" "$stage/etc/pvmm/lib.sh"
 install -m 0755 "$here/job.sh" "$stage/etc/pvmm/job.sh"
 install -m 0644 "$here/pvmm.cfg.in" "$stage/etc/pvmm/pvmm.cfg.in"
 {

@@ -4,8 +4,9 @@
 #
 # JOB_CONF holds one guest a line,
 #     NAME MEMORY_MIB MAXMEM_MIB [GUEST COMMAND LINE...]
-# and settings as KEY=VALUE lines: GUEST_TIMEOUT (seconds a guest may run,
-# default 60), CREATE_TIMEOUT (seconds for xl create, default 120) and
+# and settings as KEY=VALUE lines: GUEST_TIMEOUT (seconds a guest may run
+# once xl create has returned, default 60), CREATE_TIMEOUT (seconds for
+# xl create, default 120) and
 # DIAG=always (print diagnostics for every guest, not only failed ones).
 # Lines starting with # are comments.
 #
@@ -23,7 +24,7 @@
 # "timeout", "create-failed", "unknown".
 #
 # Exits 0 when every guest had rc=0, else 1.  Every wait is bounded by a
-# deadline read from /proc/uptime; each xl call is bounded by timeout(1).
+# deadline read from /proc/uptime; so is each xl call (bounded, lib.sh).
 
 job=$1
 kernel=$2
@@ -33,16 +34,10 @@ GUEST_TIMEOUT=60
 CREATE_TIMEOUT=120
 DIAG=fail
 
-log() { echo "pvmm-dom0: $*"; }
-
-now_cs() {
-    local up
-    read -r up _ < /proc/uptime
-    echo $(( ${up%.*} * 100 + 1${up#*.} - 100 ))
-}
+. /etc/pvmm/lib.sh
 
 # xl with a bound on how long one call may take.
-xlt() { timeout -s KILL 30 xl "$@"; }
+xlt() { bounded 30 xl "$@"; }
 
 reason_name() {
     case "$1" in
@@ -78,13 +73,15 @@ diag() {                        # diag NAME DOMID
     show "/run/pvmm/$name.create"
     echo "--- /var/log/xen/xl-$name.log"
     show "/var/log/xen/xl-$name.log"
-    echo "--- xenconsoled log: $(wc -c < "$conlog_dir/guest-$name.log" 2>/dev/null || echo missing) bytes"
+    echo "--- xenconsoled log: $(cat "$conlog_dir/guest-$name.log" 2>/dev/null | wc -c) bytes"
     ls -l "$conlog_dir"
     [ -s "/run/pvmm/$name.live" ] && { echo "--- while it ran"; show "/run/pvmm/$name.live"; }
     echo "--- xl list"
     xlt list
-    echo "--- xl dmesg (last 60 lines)"
-    xlt dmesg | tail -n 60
+    echo "--- xl dmesg (last 40 lines)"
+    xlt dmesg > /run/pvmm/dmesg 2>&1
+    echo "(xl dmesg: exit $?, $(wc -l < /run/pvmm/dmesg) lines; each shown after \"| \")"
+    tail -n 40 /run/pvmm/dmesg | sed 's/^/| /'
     echo "PVMM-DIAG-END $name"
 }
 
@@ -94,9 +91,9 @@ capture_live() {                # capture_live NAME DOMID
         echo "xl list -v $1:"
         xlt list -v "$1"
         echo "xenstore /local/domain/$2/console:"
-        timeout -s KILL 10 xenstore-ls -f "/local/domain/$2/console"
+        bounded 10 xenstore-ls -f "/local/domain/$2/console"
         echo "vcpu 0 context (xenctx):"
-        timeout -s KILL 10 xenctx "$2" 0
+        bounded 10 xenctx "$2" 0
     } > "/run/pvmm/$1.live" 2>&1
 }
 
@@ -107,12 +104,15 @@ run_guest() {                   # run_guest NAME MEMORY MAXMEM EXTRA
     render "$@" > "$cfg"
     echo "PVMM-GUEST-START $name memory=$2 maxmem=$3 extra=\"$4\""
     t0=$(now_cs)
-    timeout -s KILL "$CREATE_TIMEOUT" xl create "$cfg" > "/run/pvmm/$name.create" 2>&1
+    bounded "$CREATE_TIMEOUT" xl create "$cfg" > "/run/pvmm/$name.create" 2>&1
     rc=$?
     if [ "$rc" -ne 0 ]; then
         reason=create-failed
+        [ "$rc" -eq 124 ] && log "xl create of $name took over ${CREATE_TIMEOUT}s"
+        # Whatever xl left half-built must not hold memory for the next one.
+        xlt destroy "$name" >/dev/null 2>&1
     else
-        deadline=$(( t0 + GUEST_TIMEOUT * 100 ))
+        deadline=$(( $(now_cs) + GUEST_TIMEOUT * 100 ))
         while :; do
             line=$(xlt list "$name" 2>/dev/null | sed -n 2p)
             if [ -z "$line" ]; then
@@ -133,6 +133,12 @@ run_guest() {                   # run_guest NAME MEMORY MAXMEM EXTRA
             fi
             sleep 0.3
         done
+        if [ "$domid" = - ]; then
+            # Gone before the first look: xl's monitor logged its domid.
+            line=$(sed -n 's/.*(domid \([0-9]*\)).*/\1/p' \
+                   "/var/log/xen/xl-$name.log" 2>/dev/null | head -n 1)
+            [ -n "$line" ] && domid=$line
+        fi
         if [ "$gone" = 1 ]; then
             code=$(sed -n 's/.*has shut down, reason code \([0-9]*\).*/\1/p' \
                    "/var/log/xen/xl-$name.log" 2>/dev/null | tail -n 1)
@@ -144,7 +150,7 @@ run_guest() {                   # run_guest NAME MEMORY MAXMEM EXTRA
         fi
         # xenconsoled may still be writing out the last of the ring.
         deadline=$(( $(now_cs) + 300 ))
-        while ! grep -q 'Test result:' "$conlog" 2>/dev/null \
+        while [ "$gone" = 1 ] && ! grep -q 'Test result:' "$conlog" 2>/dev/null \
               && [ "$(now_cs)" -lt "$deadline" ]; do
             sleep 0.2
         done

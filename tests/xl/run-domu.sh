@@ -16,7 +16,9 @@
 #   GUEST_TIMEOUT  seconds one guest may run before dom0 destroys it (60)
 #   DOM0_MEM       dom0's memory in MiB (512), Xen's dom0_mem=
 #   QEMU_MEM       QEMU's memory in MiB; by default DOM0_MEM + the sum of
-#                  the guests' memory + 256 for Xen, and at least 1024
+#                  the guests' memory + 256 for Xen, at least 1024 and at
+#                  most half of the host's available memory
+#   KERNEL         the guest kernel (default build/pvmm)
 #   DOM0_CMDLINE   extra words for dom0 Linux's command line
 #   QUIET=1        print only the per-guest result lines and the summary
 #   LOG            where the serial console is saved (default
@@ -31,7 +33,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 here=$top/tests/xl
-kernel=$top/build/pvmm
+kernel=${KERNEL:-$top/build/pvmm}
 MEMORY=${MEMORY:-64}
 MAXMEM=${MAXMEM:-$MEMORY}
 CMDLINE=${CMDLINE:-}
@@ -81,9 +83,17 @@ fi
 
 sum=0
 for m in "${mems[@]}"; do sum=$(( sum + m )); done
-QEMU_MEM=${QEMU_MEM:-$(( DOM0_MEM + sum + 256 ))}
+if [ -z "${QEMU_MEM:-}" ]; then
+    QEMU_MEM=$(( DOM0_MEM + sum + 256 ))
+    [ "$QEMU_MEM" -ge 1024 ] || QEMU_MEM=1024
+    # No more than half of what the host has free: a guest too big for
+    # that is a test of xl create failing, not a reason to stall the host.
+    avail=$(awk '/^MemAvailable:/ { print int($2 / 2048) }' /proc/meminfo 2>/dev/null)
+    if [ -n "$avail" ] && [ "$avail" -ge 1024 ] && [ "$QEMU_MEM" -gt "$avail" ]; then
+        QEMU_MEM=$avail
+    fi
+fi
 is_num "$QEMU_MEM" || die "QEMU_MEM must be MiB, a number"
-[ "$QEMU_MEM" -ge 1024 ] || QEMU_MEM=1024
 
 # ---- what to boot --------------------------------------------------------
 
@@ -145,10 +155,11 @@ qemu-system-x86_64 -accel tcg -cpu max -m "$QEMU_MEM" -smp 2 \
 qemu_pid=$!
 
 # The live view: dom0's progress lines and each guest's section, without
-# Xen's own lines.
+# Xen's own lines.  tail ends by itself once QEMU is gone (--pid).
 tail_pid=
 if [ "$QUIET" != 1 ]; then
-    tail -n +1 -F "$LOG" 2>/dev/null | tr -d '\r' | awk '
+    tail -n +1 -s 0.2 --pid="$qemu_pid" -F "$LOG" 2>/dev/null | awk '
+        { sub(/\r+$/, "") }
         /PVMM-GUEST-BEGIN |PVMM-DIAG-BEGIN / { inside = 1 }
         inside && !/^\(XEN\)/ { print; fflush() }
         /PVMM-GUEST-END |PVMM-DIAG-END / { inside = 0; next }
@@ -159,12 +170,10 @@ fi
 
 stop() {
     kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
-    if [ -n "$tail_pid" ]; then
-        sleep 0.3                   # let the live view print the last lines
-        kill "$tail_pid" 2>/dev/null
-        wait "$tail_pid" 2>/dev/null
-        tail_pid=
-    fi
+    # Waiting for the live view's pid waits for its whole pipeline, which
+    # ends about 0.2 s after QEMU.
+    [ -n "$tail_pid" ] && wait "$tail_pid" 2>/dev/null
+    tail_pid=
 }
 cleanup() { stop; rm -rf "$run"; }
 trap 'cleanup; exit 6' INT TERM

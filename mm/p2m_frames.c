@@ -1,0 +1,115 @@
+/*
+ * The p2m frame list that the toolstack reads (save/restore, dump-core):
+ *
+ *   shared_info->arch.pfn_to_mfn_frame_list_list = mfn of `top`
+ *   top[512]    mfns of mid pages, one per 2^18 pfns (1 GiB)
+ *   mid[512]    mfns of the leaves of the linear p2m, one per chunk
+ *   mid_missing one shared mid whose entries are all p2m_missing's mfn
+ *
+ * The leaves are the linear p2m's own pages, so the tools read exactly
+ * what pfn_to_mfn() reads.  Three levels reach 2^27 pfns (512 GiB); a
+ * larger p2m publishes ~0 here, as the interface says, and tools use the
+ * linear list at p2m_vaddr in the address space p2m_cr3 names.
+ *
+ * Invariant (checked by p2m_audit): mid[c] is the mfn mapped behind the
+ * linear array's chunk c, for every chunk below min(max_pfn, 2^27).
+ */
+#include "p2m_internal.h"
+#include <pvmm/frame.h>
+#include <pvmm/directmap.h>
+#include <pvmm/shared_info.h>
+#include <pvmm/pt.h>
+
+#define MIDS            512UL
+#define CHUNKS_PER_MID  512UL
+
+static unsigned long *top;
+static mfn_t mid_missing;
+static unsigned long nr_private_mids;
+
+static unsigned long *page_of(mfn_t mfn)
+{
+    return directmap_va(mfn_to_pfn(mfn));
+}
+
+static unsigned long *new_page(mfn_t *mfn, unsigned long fill)
+{
+    pfn_t pfn = frame_alloc();
+    unsigned long *p;
+    unsigned int i;
+
+    if ( pfn_eq(pfn, INVALID_PFN) )
+        return NULL;
+    p = directmap_va(pfn);
+    for ( i = 0; i < 512; i++ )
+        p[i] = fill;
+    *mfn = pfn_to_mfn(pfn);
+    return p;
+}
+
+int p2m_frames_set_leaf(unsigned long chunk, mfn_t leaf)
+{
+    unsigned long g = chunk / CHUNKS_PER_MID;
+    mfn_t mid;
+
+    if ( !top || g >= MIDS )
+        return 0;                   /* beyond the tree's reach */
+    mid = _mfn(top[g]);
+    if ( mfn_eq(mid, mid_missing) )
+    {
+        if ( !new_page(&mid, mfn_x(p2m_shared.missing_mfn)) )
+            return -XEN_ENOMEM;
+        nr_private_mids++;
+        top[g] = mfn_x(mid);
+    }
+    page_of(mid)[chunk % CHUNKS_PER_MID] = mfn_x(leaf);
+    return 0;
+}
+
+mfn_t p2m_frames_leaf(unsigned long chunk)
+{
+    if ( !top || chunk >= MIDS * CHUNKS_PER_MID )
+        return INVALID_MFN;
+    return _mfn(page_of(_mfn(top[chunk / CHUNKS_PER_MID]))
+                [chunk % CHUNKS_PER_MID]);
+}
+
+void p2m_frames_set_size(unsigned long size)
+{
+    struct arch_shared_info *a = &xen_shared_info->arch;
+
+    a->max_pfn = size;
+    if ( size > P2M_FRAME_LIST_PFNS )
+        a->pfn_to_mfn_frame_list_list = ~0UL;
+}
+
+unsigned long p2m_frames_pages(void)
+{
+    return top ? 2 + nr_private_mids : 0;   /* top, mid_missing, mids */
+}
+
+int p2m_frames_init(void)
+{
+    struct arch_shared_info *a = &xen_shared_info->arch;
+    unsigned long c, chunks = MIN(p2m_size, P2M_FRAME_LIST_PFNS) /
+                              P2M_PER_PAGE;
+    mfn_t top_mfn, leaf;
+    int rc;
+
+    if ( !new_page(&mid_missing, mfn_x(p2m_shared.missing_mfn)) ||
+         !(top = new_page(&top_mfn, mfn_x(mid_missing))) )
+        return -XEN_ENOMEM;
+    for ( c = 0; c < chunks; c++ )
+    {
+        leaf = p2m_chunk_leaf(c);
+        if ( !mfn_eq(leaf, p2m_shared.missing_mfn) &&
+             (rc = p2m_frames_set_leaf(c, leaf)) != 0 )
+            return rc;
+    }
+    a->pfn_to_mfn_frame_list_list = mfn_x(top_mfn);
+    a->p2m_vaddr = P2M_BASE;
+    a->p2m_cr3 = xen_pfn_to_cr3(mfn_x(pt_kernel_root()));
+    wmb();
+    p2m_frames_set_size(p2m_size);
+    return 0;
+}

@@ -1,0 +1,47 @@
+/*
+ * State shared by the p2m's files (mm/p2m*.c); not for other modules.
+ */
+#ifndef PVMM_P2M_INTERNAL_H
+#define PVMM_P2M_INTERNAL_H
+
+#include <pvmm/p2m.h>
+#include <pvmm/p2m_tree.h>
+
+/* The shared pages of the linear p2m (DESIGN section 2). */
+struct p2m_shared {
+    pfn_t missing, identity;        /* leaves: 512 x INVALID each */
+    mfn_t missing_mfn, identity_mfn;
+    mfn_t missing_pte, identity_pte;    /* L1s: 512 x the leaf, read-only */
+    mfn_t missing_pmd;              /* L2: 512 x missing_pte */
+    mfn_t l3;                       /* the p2m's own L3, L4 slot 402 */
+};
+
+extern struct p2m_shared p2m_shared;
+extern start_info_t *p2m_start_info;
+extern unsigned long p2m_max_reservation;
+
+/* Before revector: the entry from the tree and the E820 overlay. */
+unsigned long p2m_boot_entry(unsigned long pfn);
+void p2m_boot_release(void);
+void p2m_boot_crosscheck(void);
+
+/* mm/p2m_e820.c */
+bool p2m_e820_is_identity(unsigned long pfn);
+bool p2m_e820_move_source(unsigned long pfn, unsigned long *source);
+unsigned long p2m_e820_ram_end(void);
+unsigned long p2m_e820_moved_to(unsigned long pfn);
+unsigned long p2m_e820_populated_end(void);
+
+/* mm/p2m_linear.c */
+mfn_t p2m_chunk_leaf(unsigned long chunk);
+void p2m_count_tables(struct p2m_stats *st);
+void p2m_generation_begin(void);
+void p2m_generation_end(void);
+
+/* mm/p2m_frames.c */
+int p2m_frames_set_leaf(unsigned long chunk, mfn_t leaf);
+void p2m_frames_set_size(unsigned long size);
+mfn_t p2m_frames_leaf(unsigned long chunk);
+unsigned long p2m_frames_pages(void);
+
+#endif /* PVMM_P2M_INTERNAL_H */

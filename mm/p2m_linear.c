@@ -1,0 +1,526 @@
+/*
+ * The p2m, part 2: the linear, virtually mapped, sparse p2m.
+ *
+ *   P2M_BASE (L4 slot 402)
+ *     L3 (private) --- 512 entries, each 2^27 pfns (512 GiB)
+ *       |- private L2 ............. where some chunk below is real
+ *       '- missing_pmd (shared) ... 512 x missing_pte
+ *     L2 entry: 2^18 pfns (1 GiB) = one L1 of 512 chunks
+ *       |- private L1 ............. mixed or real chunks
+ *       |- missing_pte (shared) ... 512 x p2m_missing, read-only
+ *       '- identity_pte (shared) .. 512 x p2m_identity, read-only
+ *     L1 entry: one 512-entry chunk (one 4 KiB leaf of the array)
+ *       |- private leaf (RW) ...... real entries
+ *       |- p2m_missing (RO) ....... all INVALID: missing pfns
+ *       '- p2m_identity (RO) ...... all INVALID: identity pfns
+ *
+ * Invariants:
+ *  - every L3 entry is present, so any pfn < P2M_MAX_PFNS reads without a
+ *    fault, and growing the p2m is a new p2m_size, not new mappings;
+ *  - nothing is ever written into a shared page: p2m_set() first gives
+ *    the chunk a private leaf (and a private L1/L2 if those are shared);
+ *  - a chunk backed by p2m_identity reads INVALID, and the slow path
+ *    tells it from a missing one by that backing page;
+ *  - shared_info's p2m_generation is odd while mappings change.
+ *
+ * Private pages are never collapsed back into shared ones: a chunk that
+ * returns to all-INVALID keeps its leaf (cheap, and the next populate of
+ * that chunk needs no allocation).
+ */
+#include "p2m_internal.h"
+#include <pvmm/pt.h>
+#include <pvmm/frame.h>
+#include <pvmm/multicall.h>
+#include <pvmm/directmap.h>
+#include <pvmm/shared_info.h>
+#include <pvmm/printk.h>
+#include <pvmm/panic.h>
+#include <pvmm/lib.h>
+
+#define CHUNKS_PER_L1   512UL
+#define CHUNKS_PER_L2   (512UL * 512)
+
+struct p2m_shared p2m_shared;
+
+enum kind { KIND_MISSING, KIND_IDENTITY, KIND_REAL };
+
+static unsigned long chunk_va(unsigned long c)
+{
+    return P2M_BASE + c * PAGE_SIZE;
+}
+
+static unsigned long *linear = (unsigned long *)P2M_BASE;
+
+/* What the boot view holds in chunk c, for a p2m of size pfns. */
+static enum kind classify_chunk(unsigned long c, unsigned long size)
+{
+    unsigned long pfn = c * P2M_PER_PAGE, i, e, ident = 0, missing = 0;
+
+    if ( pfn >= size )
+        return KIND_MISSING;
+    for ( i = 0; i < P2M_PER_PAGE; i++ )
+    {
+        e = p2m_boot_entry(pfn + i);
+        if ( e == INVALID_P2M_ENTRY )
+            missing++;
+        else if ( e & IDENTITY_FRAME_BIT )
+            ident++;
+        else
+            return KIND_REAL;
+    }
+    return ident == P2M_PER_PAGE ? KIND_IDENTITY :
+           missing == P2M_PER_PAGE ? KIND_MISSING : KIND_REAL;
+}
+
+/* One kind for n chunks from c0, or KIND_REAL if they differ. */
+static enum kind classify_range(unsigned long c0, unsigned long n,
+                                unsigned long size)
+{
+    unsigned long c, end = MIN(c0 + n, (size + P2M_PER_PAGE - 1) /
+                                        P2M_PER_PAGE);
+    enum kind first = KIND_MISSING, k;
+
+    for ( c = c0; c < end; c++ )
+    {
+        k = classify_chunk(c, size);
+        if ( k == KIND_REAL || (c > c0 && k != first) )
+            return KIND_REAL;
+        first = k;
+    }
+    /* Chunks past size read as missing. */
+    return (end < c0 + n && first != KIND_MISSING) ? KIND_REAL : first;
+}
+
+static void fill_page(mfn_t mfn, unsigned long val)
+{
+    unsigned long *t = pt_map(mfn);
+    unsigned int i;
+
+    for ( i = 0; i < PT_ENTRIES; i++ )
+        t[i] = val;
+    pt_unmap(t);
+}
+
+static pte_t leaf_pte(mfn_t leaf, bool writable)
+{
+    return pte_from_mfn(leaf, (writable ? PTE_KERNEL_RW : PTE_KERNEL_RO) |
+                              pte_nx);
+}
+
+static pte_t table_pte(mfn_t table)
+{
+    return pte_from_mfn(table, PT_TABLE_FLAGS);
+}
+
+static pte_t shared_leaf_pte(enum kind k)
+{
+    return leaf_pte(k == KIND_IDENTITY ? p2m_shared.identity_mfn
+                                       : p2m_shared.missing_mfn, false);
+}
+
+/* A new leaf holding chunk c as the boot view has it. */
+static mfn_t leaf_from_boot(unsigned long c)
+{
+    pfn_t pfn = frame_alloc();
+    unsigned long *leaf, i;
+
+    if ( pfn_eq(pfn, INVALID_PFN) )
+        return INVALID_MFN;
+    leaf = directmap_va(pfn);
+    for ( i = 0; i < P2M_PER_PAGE; i++ )
+        leaf[i] = p2m_boot_entry(c * P2M_PER_PAGE + i);
+    return pfn_to_mfn(pfn);
+}
+
+/* Protects a finished table and records it as part of the kernel tree. */
+static void seal_table(mfn_t table, unsigned int level)
+{
+    on_pt_alloc(mfn_to_pfn(table), level, true);
+}
+
+/* The L1 for the 512 chunks from c0 (one GiB of pfns). */
+static mfn_t build_l1(unsigned long c0, unsigned long size)
+{
+    mfn_t l1 = pt_alloc(1), leaf;
+    pte_t *t;
+    unsigned long k;
+    enum kind kind;
+
+    if ( mfn_eq(l1, INVALID_MFN) )
+        return l1;
+    t = pt_map(l1);
+    for ( k = 0; k < CHUNKS_PER_L1; k++ )
+    {
+        kind = classify_chunk(c0 + k, size);
+        if ( kind != KIND_REAL )
+        {
+            t[k] = shared_leaf_pte(kind);
+            continue;
+        }
+        leaf = leaf_from_boot(c0 + k);
+        if ( mfn_eq(leaf, INVALID_MFN) )
+        {
+            pt_unmap(t);
+            return leaf;        /* the caller panics: boot cannot go on */
+        }
+        t[k] = leaf_pte(leaf, true);
+    }
+    pt_unmap(t);
+    seal_table(l1, 1);
+    return l1;
+}
+
+/* The L2 for the 512 GiB of pfns from chunk c0. */
+static mfn_t build_l2(unsigned long c0, unsigned long size)
+{
+    mfn_t l2 = pt_alloc(2), l1;
+    unsigned long i;
+    enum kind kind;
+    pte_t e;
+
+    if ( mfn_eq(l2, INVALID_MFN) )
+        return l2;
+    for ( i = 0; i < PT_ENTRIES; i++ )
+    {
+        kind = classify_range(c0 + i * CHUNKS_PER_L1, CHUNKS_PER_L1, size);
+        if ( kind == KIND_MISSING )
+            e = table_pte(p2m_shared.missing_pte);
+        else if ( kind == KIND_IDENTITY )
+            e = table_pte(p2m_shared.identity_pte);
+        else
+        {
+            l1 = build_l1(c0 + i * CHUNKS_PER_L1, size);
+            if ( mfn_eq(l1, INVALID_MFN) )
+                return l1;
+            e = table_pte(l1);
+        }
+        pt_set_entry(l2, i, e);     /* plain store: l2 is still private */
+    }
+    seal_table(l2, 2);
+    return l2;
+}
+
+static mfn_t shared_leaf(pfn_t *pfn)
+{
+    *pfn = frame_alloc();
+    if ( pfn_eq(*pfn, INVALID_PFN) )
+        return INVALID_MFN;
+    memset(directmap_va(*pfn), 0xff, PAGE_SIZE);        /* all INVALID */
+    /* Read-only everywhere, like a table, though it is not one. */
+    if ( pt_protect_aliases(*pfn, true) )
+        return INVALID_MFN;
+    pt_role_set(*pfn, PT_ROLE_RO);
+    return pfn_to_mfn(*pfn);
+}
+
+static mfn_t shared_table(unsigned int level, pte_t every_entry)
+{
+    mfn_t t = pt_alloc(level);
+
+    if ( mfn_eq(t, INVALID_MFN) )
+        return t;
+    fill_page(t, every_entry);
+    seal_table(t, level);
+    return t;
+}
+
+static int build_shared_pages(void)
+{
+    struct p2m_shared *s = &p2m_shared;
+
+    s->missing_mfn = shared_leaf(&s->missing);
+    s->identity_mfn = shared_leaf(&s->identity);
+    if ( mfn_eq(s->missing_mfn, INVALID_MFN) ||
+         mfn_eq(s->identity_mfn, INVALID_MFN) )
+        return -XEN_ENOMEM;
+    s->missing_pte = shared_table(1, leaf_pte(s->missing_mfn, false));
+    s->identity_pte = shared_table(1, leaf_pte(s->identity_mfn, false));
+    if ( mfn_eq(s->missing_pte, INVALID_MFN) ||
+         mfn_eq(s->identity_pte, INVALID_MFN) )
+        return -XEN_ENOMEM;
+    s->missing_pmd = shared_table(2, table_pte(s->missing_pte));
+    return mfn_eq(s->missing_pmd, INVALID_MFN) ? -XEN_ENOMEM : 0;
+}
+
+/*
+ * A maximum reservation of 2^32-1 pages is Xen saying "no limit" (dom0
+ * gets it): it says nothing about how large the p2m should be.
+ */
+#define RESERVATION_UNLIMITED   0xffffffffUL
+
+/* The p2m's size: DESIGN section 2, clamped to what the VA area holds. */
+static unsigned long initial_size(void)
+{
+    const start_info_t *si = p2m_start_info;
+    unsigned long size = MAX(si->nr_pages, pfn_x(p2m_populated_end()));
+
+    if ( p2m_max_reservation < RESERVATION_UNLIMITED )
+        size = MAX(size, p2m_max_reservation);
+    if ( si->flags & SIF_INITDOMAIN )
+        size = MAX(size, p2m_e820_ram_end());
+    size = ROUNDUP(size, P2M_PER_PAGE);
+    return MIN(size, P2M_MAX_PFNS);
+}
+
+int p2m_revector(void)
+{
+    unsigned long size = initial_size(), h;
+    mfn_t l2;
+    int rc;
+
+    mmu_lazy_begin();
+    rc = build_shared_pages();
+    p2m_shared.l3 = rc ? INVALID_MFN : pt_alloc(3);
+    if ( !rc && mfn_eq(p2m_shared.l3, INVALID_MFN) )
+        rc = -XEN_ENOMEM;
+    if ( !rc )
+        fill_page(p2m_shared.l3, table_pte(p2m_shared.missing_pmd));
+    for ( h = 0; !rc && h * CHUNKS_PER_L2 * P2M_PER_PAGE < size; h++ )
+    {
+        if ( classify_range(h * CHUNKS_PER_L2, CHUNKS_PER_L2, size) ==
+             KIND_MISSING )
+            continue;
+        l2 = build_l2(h * CHUNKS_PER_L2, size);
+        if ( mfn_eq(l2, INVALID_MFN) )
+            rc = -XEN_ENOMEM;
+        else
+            pt_set_entry(p2m_shared.l3, h, table_pte(l2));
+    }
+    if ( !rc )
+    {
+        seal_table(p2m_shared.l3, 3);
+        rc = pt_set_entry(pt_kernel_root(), pt_index(P2M_BASE, 4),
+                          table_pte(p2m_shared.l3));
+    }
+    h = mmu_lazy_end();
+    if ( !rc )
+        rc = (int)h;
+    if ( rc )
+        return rc;
+
+    p2m_size = size;
+    p2m_boot_crosscheck();
+    p2m_boot_release();                 /* reads the old mfn_list */
+    p2m_start_info->mfn_list = P2M_BASE;
+    return 0;
+}
+
+mfn_t p2m_chunk_leaf(unsigned long chunk)
+{
+    unsigned int index;
+    mfn_t l1;
+
+    if ( pt_walk(pt_kernel_root(), chunk_va(chunk), 1, &l1, &index) )
+        return INVALID_MFN;
+    return pte_mfn(pt_get_entry(l1, index));
+}
+
+void p2m_generation_begin(void)
+{
+    xen_shared_info->arch.p2m_generation++;
+    wmb();
+}
+
+void p2m_generation_end(void)
+{
+    wmb();
+    xen_shared_info->arch.p2m_generation++;
+}
+
+/* Replaces a shared table at entry i of parent by a private copy. */
+static int privatise_table(mfn_t parent, unsigned int i, unsigned int level,
+                           pte_t copy_of_entry, mfn_t *out)
+{
+    mfn_t t = pt_alloc(level);
+    int rc;
+
+    if ( mfn_eq(t, INVALID_MFN) )
+        return -XEN_ENOMEM;
+    fill_page(t, copy_of_entry);
+    mc_request_tlb_flush();         /* a whole range changes translation */
+    rc = pt_link(parent, i, t, level);
+    *out = t;
+    return rc;
+}
+
+static int private_l2(unsigned long va, mfn_t *l2)
+{
+    unsigned int i = pt_index(va, 3);
+    pte_t e = pt_get_entry(p2m_shared.l3, i);
+
+    *l2 = pte_mfn(e);
+    if ( !mfn_eq(*l2, p2m_shared.missing_pmd) )
+        return 0;
+    return privatise_table(p2m_shared.l3, i, 2,
+                           table_pte(p2m_shared.missing_pte), l2);
+}
+
+static int private_l1(unsigned long va, mfn_t l2, mfn_t *l1)
+{
+    unsigned int i = pt_index(va, 2);
+    mfn_t shared = pte_mfn(pt_get_entry(l2, i));
+    enum kind k;
+
+    *l1 = shared;
+    if ( mfn_eq(shared, p2m_shared.missing_pte) )
+        k = KIND_MISSING;
+    else if ( mfn_eq(shared, p2m_shared.identity_pte) )
+        k = KIND_IDENTITY;
+    else
+        return 0;
+    return privatise_table(l2, i, 1, shared_leaf_pte(k), l1);
+}
+
+/* Gives chunk c a private leaf holding what its shared page meant. */
+static int private_leaf(unsigned long c, mfn_t l1, bool identity)
+{
+    unsigned int i = pt_index(chunk_va(c), 1);
+    struct mmuext_op flush = {
+        .cmd = MMUEXT_INVLPG_LOCAL,
+        .arg1.linear_addr = chunk_va(c),
+    };
+    pfn_t pfn = frame_alloc();
+    unsigned long *leaf, k;
+    int rc;
+
+    if ( pfn_eq(pfn, INVALID_PFN) )
+        return -XEN_ENOMEM;
+    leaf = directmap_va(pfn);
+    for ( k = 0; k < P2M_PER_PAGE; k++ )
+        leaf[k] = identity ? IDENTITY_FRAME(c * P2M_PER_PAGE + k)
+                           : INVALID_P2M_ENTRY;
+    rc = pt_set_entry(l1, i, leaf_pte(pfn_to_mfn(pfn), true));
+    if ( !rc )
+        rc = mc_mmuext(&flush);
+    if ( !rc )
+        rc = p2m_frames_set_leaf(c, pfn_to_mfn(pfn));
+    return rc;
+}
+
+static int make_chunk_private(unsigned long c, bool identity)
+{
+    unsigned long va = chunk_va(c);
+    mfn_t l2, l1;
+    int rc, flush_rc;
+
+    mmu_lazy_begin();
+    rc = private_l2(va, &l2);
+    if ( !rc )
+        rc = private_l1(va, l2, &l1);
+    if ( !rc )
+        rc = private_leaf(c, l1, identity);
+    flush_rc = mmu_lazy_end();
+    return rc ? rc : flush_rc;
+}
+
+/* Grows p2m_size to cover pfn; the VA behind it is mapped already. */
+static void grow(unsigned long pfn)
+{
+    p2m_size = ROUNDUP(pfn + 1, P2M_PER_PAGE);
+    p2m_frames_set_size(p2m_size);
+}
+
+static int check_set(unsigned long pfn, unsigned long entry)
+{
+    if ( !p2m_size )
+    {
+        printk("p2m_set(%#lx): the p2m is not revectored yet\n", pfn);
+        return -XEN_EINVAL;
+    }
+    if ( pfn >= P2M_MAX_PFNS )
+    {
+        printk("p2m_set(%#lx): beyond the p2m's maximum of %#lx pfns\n",
+               pfn, P2M_MAX_PFNS);
+        return -XEN_EINVAL;
+    }
+    if ( p2m_entry_is_identity(entry) && entry != IDENTITY_FRAME(pfn) )
+    {
+        printk("p2m_set(%#lx): identity entry %#lx names another pfn\n",
+               pfn, entry);
+        return -XEN_EINVAL;
+    }
+    return 0;
+}
+
+/* What writing entry at pfn p takes, given the page behind its chunk. */
+enum write_kind {
+    WRITE_PRIVATE,          /* the chunk has its own leaf: just store */
+    WRITE_NOTHING,          /* a shared page already means this entry */
+    WRITE_NEEDS_LEAF,       /* a shared page means something else */
+};
+
+static enum write_kind write_kind(unsigned long p, unsigned long entry,
+                                  bool *identity)
+{
+    mfn_t leaf = p2m_chunk_leaf(p / P2M_PER_PAGE);
+
+    *identity = mfn_eq(leaf, p2m_shared.identity_mfn);
+    if ( !*identity && !mfn_eq(leaf, p2m_shared.missing_mfn) )
+        return WRITE_PRIVATE;
+    if ( entry == (*identity ? IDENTITY_FRAME(p) : INVALID_P2M_ENTRY) )
+        return WRITE_NOTHING;
+    return WRITE_NEEDS_LEAF;
+}
+
+int p2m_set(pfn_t pfn, unsigned long entry)
+{
+    unsigned long p = pfn_x(pfn);
+    enum write_kind kind = WRITE_NOTHING;
+    bool identity = false;
+    int rc = check_set(p, entry);
+
+    if ( rc )
+        return rc;
+    if ( p < p2m_size )
+        kind = write_kind(p, entry, &identity);
+    if ( p < p2m_size && kind != WRITE_NEEDS_LEAF )
+    {
+        if ( kind == WRITE_PRIVATE )
+            WRITE_ONCE(linear[p], entry);
+        return 0;
+    }
+
+    /* A change of structure: tools reading the list must notice. */
+    p2m_generation_begin();
+    if ( p >= p2m_size )
+    {
+        grow(p);            /* was identity; now missing */
+        kind = write_kind(p, entry, &identity);
+    }
+    if ( kind == WRITE_NEEDS_LEAF &&
+         (rc = make_chunk_private(p / P2M_PER_PAGE, identity)) != 0 )
+        printk("p2m_set(%#lx): cannot give chunk %#lx a private leaf: %d\n",
+               p, p / P2M_PER_PAGE, rc);
+    if ( !rc && kind != WRITE_NOTHING )
+        WRITE_ONCE(linear[p], entry);
+    p2m_generation_end();
+    return rc;
+}
+
+/* Private and shared L2/L1 pages under the p2m's L3, for the stats. */
+void p2m_count_tables(struct p2m_stats *st)
+{
+    unsigned int i, j;
+
+    for ( i = 0; i < PT_ENTRIES; i++ )
+    {
+        mfn_t l2 = pte_mfn(pt_get_entry(p2m_shared.l3, i));
+
+        if ( mfn_eq(l2, p2m_shared.missing_pmd) )
+        {
+            st->shared_l2_maps++;
+            continue;
+        }
+        st->private_l2++;
+        for ( j = 0; j < PT_ENTRIES; j++ )
+        {
+            mfn_t l1 = pte_mfn(pt_get_entry(l2, j));
+
+            if ( mfn_eq(l1, p2m_shared.missing_pte) ||
+                 mfn_eq(l1, p2m_shared.identity_pte) )
+                st->shared_l1_maps++;
+            else
+                st->private_l1++;
+        }
+    }
+}

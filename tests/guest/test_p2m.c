@@ -1,0 +1,211 @@
+/*
+ * The p2m: boot cross-check, sizes, identity, shared pages, p2m_set, the
+ * frame list and the auditor.  White-box: it looks at the shared pages.
+ */
+#include <pvmm/test.h>
+#include <pvmm/p2m.h>
+#include <pvmm/frame.h>
+#include <pvmm/directmap.h>
+#include <pvmm/multicall.h>
+#include <pvmm/shared_info.h>
+#include <pvmm/traps.h>
+#include <pvmm/pt.h>
+#include "../../mm/p2m_internal.h"
+
+#define GIB_PFNS    (1UL << 18)
+
+/* Moves frame mfn from pfn `from` to pfn `to`: p2m both ways and the M2P. */
+static int move_frame(pfn_t from, pfn_t to)
+{
+    mfn_t mfn = pfn_to_mfn(from);
+    int rc = p2m_set(from, INVALID_P2M_ENTRY);
+
+    if ( !rc )
+        rc = mc_mmu_update((mfn_x(mfn) << PAGE_SHIFT) | MMU_MACHPHYS_UPDATE,
+                           pfn_x(to));
+    if ( !rc )
+        rc = mc_flush();
+    if ( !rc )
+        rc = p2m_set(to, mfn_x(mfn));
+    return rc;
+}
+
+TEST(p2m, tree_and_linear_equal_builders_list)
+{
+    const struct p2m_crosscheck *x = &p2m_crosscheck;
+
+    ASSERT_EQ(x->checked, ROUNDUP(xen_start_info->nr_pages, P2M_PER_PAGE));
+    if ( x->mismatches )
+        FAIL("%lu mismatches, first at pfn %#lx: list %#lx, tree %#lx, "
+             "linear %#lx", x->mismatches, x->first_pfn, x->list, x->tree,
+             x->linear);
+}
+
+/* Past nr_pages: INVALID, but for frames moved there out of holes. */
+TEST(p2m, pfns_past_nr_pages_read_invalid)
+{
+    unsigned long nr = xen_start_info->nr_pages, pfn, holes = 0, moved = 0;
+    unsigned long e;
+
+    for ( pfn = 0; pfn < nr; pfn++ )
+        holes += p2m_entry_is_identity(p2m_get_entry(_pfn(pfn)));
+    for ( pfn = nr; pfn < p2m_size; pfn++ )
+    {
+        e = p2m_get_entry(_pfn(pfn));
+        if ( p2m_is_populated(_pfn(pfn)) )
+            moved++;
+        else if ( e != INVALID_P2M_ENTRY && p2m_e820_is_ram(_pfn(pfn)) )
+            FAIL("pfn %#lx (RAM, past nr_pages): entry %#lx", pfn, e);
+    }
+    ASSERT_EQ(moved, holes);
+    ASSERT_EQ(p2m_size % P2M_PER_PAGE, 0);
+    ASSERT_GE(p2m_size, nr);
+}
+
+TEST(p2m, e820_holes_are_identity_and_ram_is_not)
+{
+    unsigned long pfn, identity = 0;
+
+    for ( pfn = 0; pfn < p2m_size; pfn++ )
+    {
+        bool id = p2m_entry_is_identity(p2m_get_entry(_pfn(pfn)));
+        bool ram = p2m_e820_is_ram(_pfn(pfn));
+
+        identity += id;
+        if ( id == ram && (xen_is_dom0() || id) )
+            FAIL("pfn %#lx: identity %d, RAM %d", pfn, id, ram);
+        if ( id && mfn_x(pfn_to_mfn(_pfn(pfn))) != pfn )
+            FAIL("identity pfn %#lx translates to %#lx", pfn,
+                 mfn_x(pfn_to_mfn(_pfn(pfn))));
+    }
+    if ( xen_is_dom0() )
+        ASSERT_GT(identity, 0);         /* at least the 640K-1M hole */
+    /* Beyond the p2m everything is identity. */
+    ASSERT_EQ(p2m_get_entry(_pfn(p2m_size + 3)), IDENTITY_FRAME(p2m_size + 3));
+    ASSERT_EQ(mfn_x(pfn_to_mfn(_pfn(p2m_size))), p2m_size);
+}
+
+TEST(p2m, write_to_shared_missing_page_faults)
+{
+    volatile unsigned long *alias = directmap_va(p2m_shared.missing);
+    /* The linear array past p2m_size is backed by the missing page too. */
+    volatile unsigned long *beyond = (unsigned long *)P2M_BASE +
+                                     ROUNDUP(p2m_size + 1, P2M_PER_PAGE);
+    struct exc_fault f;
+    unsigned int i;
+
+    ASSERT_TRUE(exc_probe_write(&alias[7], 0, &f));
+    ASSERT_EQ(f.vector, VEC_PF);
+    ASSERT_EQ(f.cr2, (uint64_t)&alias[7]);
+    ASSERT_TRUE(exc_probe_write(beyond, 0, &f));
+    ASSERT_EQ(f.cr2, (uint64_t)beyond);
+    ASSERT_EQ(f.error_code & (PFEC_PRESENT | PFEC_WRITE),
+              PFEC_PRESENT | PFEC_WRITE);
+    for ( i = 0; i < P2M_PER_PAGE; i++ )
+        ASSERT_EQ(alias[i], INVALID_P2M_ENTRY);
+    ASSERT_EQ(*beyond, INVALID_P2M_ENTRY);
+}
+
+TEST(p2m, set_invalid_in_missing_chunk_allocates_nothing)
+{
+    unsigned long pfn = ROUNDUP(p2m_size, GIB_PFNS) + 2 * GIB_PFNS - 1;
+    unsigned long free0 = frame_free_count();
+    struct p2m_stats s0, s1;
+
+    p2m_get_stats(&s0);
+    ASSERT_EQ(p2m_set(_pfn(pfn), INVALID_P2M_ENTRY), 0);    /* grows */
+    p2m_get_stats(&s1);
+    ASSERT_EQ(p2m_size, pfn + 1);
+    ASSERT_EQ(frame_free_count(), free0);
+    ASSERT_EQ(s1.private_leaves, s0.private_leaves);
+    ASSERT_EQ(s1.private_l1, s0.private_l1);
+    ASSERT_EQ(p2m_get_entry(_pfn(pfn)), INVALID_P2M_ENTRY);
+    ASSERT_EQ(xen_shared_info->arch.max_pfn, p2m_size);
+}
+
+TEST(p2m, set_in_missing_gig_allocates_private_l1)
+{
+    unsigned long gig = ROUNDUP(p2m_size, GIB_PFNS) + GIB_PFNS;
+    unsigned long t = gig + 5, gen0;
+    pfn_t a = frame_alloc();
+    mfn_t m = pfn_to_mfn(a);
+    struct p2m_stats s0, s1;
+
+    ASSERT_TRUE(!pfn_eq(a, INVALID_PFN));
+    /* Make the whole GiB part of the p2m, all missing. */
+    ASSERT_EQ(p2m_set(_pfn(gig + GIB_PFNS - 1), INVALID_P2M_ENTRY), 0);
+    ASSERT_EQ(mfn_x(p2m_chunk_leaf(t / P2M_PER_PAGE)),
+              mfn_x(p2m_shared.missing_mfn));
+    p2m_get_stats(&s0);
+    gen0 = xen_shared_info->arch.p2m_generation;
+
+    ASSERT_EQ(move_frame(a, _pfn(t)), 0);
+
+    p2m_get_stats(&s1);
+    ASSERT_EQ(xen_shared_info->arch.p2m_generation, gen0 + 2);
+    ASSERT_EQ(s1.private_l1, s0.private_l1 + 1);
+    ASSERT_EQ(s1.private_leaves, s0.private_leaves + 1);
+    ASSERT_EQ(mfn_x(pfn_to_mfn(_pfn(t))), mfn_x(m));
+    ASSERT_EQ(pfn_x(mfn_to_pfn(m)), t);
+    ASSERT_EQ(p2m_get_entry(_pfn(t - 1)), INVALID_P2M_ENTRY);
+    ASSERT_EQ(p2m_get_entry(_pfn(t + 1)), INVALID_P2M_ENTRY);
+    ASSERT_EQ(mfn_x(p2m_frames_leaf(t / P2M_PER_PAGE)),
+              mfn_x(p2m_chunk_leaf(t / P2M_PER_PAGE)));
+    ASSERT_NE(mfn_x(p2m_chunk_leaf(t / P2M_PER_PAGE)),
+              mfn_x(p2m_shared.missing_mfn));
+    ASSERT_EQ(p2m_audit(), 0);
+
+    /* And back: the structure stays consistent. */
+    ASSERT_EQ(move_frame(_pfn(t), a), 0);
+    ASSERT_EQ(p2m_get_entry(_pfn(t)), INVALID_P2M_ENTRY);
+    ASSERT_EQ(mfn_x(pfn_to_mfn(a)), mfn_x(m));
+    ASSERT_EQ(p2m_audit(), 0);
+    frame_free(a);
+}
+
+TEST(p2m, set_rejects_impossible_requests)
+{
+    ASSERT_EQ(p2m_set(_pfn(P2M_MAX_PFNS), 1), -XEN_EINVAL);
+    ASSERT_EQ(p2m_set(_pfn(~0UL), INVALID_P2M_ENTRY), -XEN_EINVAL);
+    ASSERT_EQ(p2m_set(_pfn(5), IDENTITY_FRAME(6)), -XEN_EINVAL);
+}
+
+TEST(p2m, audit_reports_corrupted_entry_by_pfn)
+{
+    unsigned long *linear = (unsigned long *)P2M_BASE;
+    pfn_t a = frame_alloc();
+    unsigned long good;
+    int rc;
+
+    ASSERT_TRUE(!pfn_eq(a, INVALID_PFN));
+    ASSERT_EQ(p2m_audit(), 0);
+    good = linear[pfn_x(a)];
+    linear[pfn_x(a)] = good ^ 1;        /* an mfn that does not map back */
+    rc = p2m_audit();
+    linear[pfn_x(a)] = good;
+    frame_free(a);
+
+    ASSERT_EQ(rc, -1);
+    ASSERT_EQ(p2m_audit_last()->where, pfn_x(a));
+    ASSERT_EQ(p2m_audit(), 0);
+}
+
+TEST(p2m, published_for_the_tools)
+{
+    const struct arch_shared_info *a = &xen_shared_info->arch;
+
+    ASSERT_EQ(a->max_pfn, p2m_size);
+    ASSERT_EQ(a->p2m_vaddr, P2M_BASE);
+    ASSERT_EQ(a->p2m_cr3, xen_pfn_to_cr3(mfn_x(pt_kernel_root())));
+    ASSERT_EQ(a->p2m_generation & 1, 0);
+    if ( p2m_size <= P2M_FRAME_LIST_PFNS )
+    {
+        const unsigned long *top = directmap_va(mfn_to_pfn(
+            _mfn(a->pfn_to_mfn_frame_list_list)));
+        const unsigned long *mid = directmap_va(mfn_to_pfn(_mfn(top[0])));
+
+        /* Chunk 0 always holds the image: a private leaf. */
+        ASSERT_EQ(mid[0], mfn_x(p2m_chunk_leaf(0)));
+        ASSERT_NE(mid[0], mfn_x(p2m_shared.missing_mfn));
+    }
+}
