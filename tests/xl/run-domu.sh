@@ -20,6 +20,8 @@
 #                  most half of the host's available memory
 #   KERNEL         the guest kernel (default build/pvmm)
 #   DOM0_CMDLINE   extra words for dom0 Linux's command line
+#   XEN_EXTRA      extra words for Xen's command line (the last of the
+#                  same option wins)
 #   QUIET=1        print only the per-guest result lines and the summary
 #   LOG            where the serial console is saved (default
 #                  build/logs/domu-<time>-<pid>.log)
@@ -141,7 +143,9 @@ cat "$initramfs" "$run/run.cpio.gz" > "$run/initrd.img" || die "cannot write $ru
 dom0_args="console=hvc0 quiet panic=1 pvmm.svc_timeout=60${DOM0_CMDLINE:+ $DOM0_CMDLINE}"
 modules="${vmlinuz//,/,,} ${dom0_args//,/,,},${run//,/,,}/initrd.img"
 xen_args="console=com1 com1=115200,8n1 dom0_mem=${DOM0_MEM}M loglvl=all"
-xen_args+=" guest_loglvl=all bootscrub=0 smap=0"
+# smap=0: with SMAP on, this dom0 Linux takes a page fault on its own
+# stack early in boot under QEMU's TCG.
+xen_args+=" guest_loglvl=all bootscrub=0 smap=0${XEN_EXTRA:+ $XEN_EXTRA}"
 
 if [ "$QUIET" != 1 ]; then
     say "${#names[@]} guest(s): ${names[*]}; QEMU ${QEMU_MEM} MiB, dom0 ${DOM0_MEM} MiB; log $LOG"
