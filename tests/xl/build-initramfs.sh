@@ -46,8 +46,8 @@ packages=(
 # The binaries copied in; their shared libraries follow from readelf -d.
 xen_bin=usr/lib/xen-4.17/bin
 binaries=(
-    $xen_bin/xl $xen_bin/xenstored $xen_bin/xen-init-dom0
-    $xen_bin/xenconsoled $xen_bin/xenstore-control $xen_bin/xenctx
+    "$xen_bin/xl" "$xen_bin/xenstored" "$xen_bin/xen-init-dom0"
+    "$xen_bin/xenconsoled" "$xen_bin/xenstore-control" "$xen_bin/xenctx"
     usr/bin/xenstore
 )
 # xenstore-utils' xenstore-read, -ls, ... are links to usr/bin/xenstore.
@@ -169,7 +169,7 @@ mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,lib64,proc,sys,dev,run,tmp,var,etc/
 # busybox and a link for each of its applets (applet paths as busybox says).
 cp "$bb" "$stage/bin/busybox" || die "cannot copy busybox"
 while read -r applet; do
-    [ -n "$applet" ] && [ "$applet" != bin/busybox ] || continue
+    if [ -z "$applet" ] || [ "$applet" = bin/busybox ]; then continue; fi
     [ -e "$stage/$applet" ] && continue
     mkdir -p "$stage/$(dirname "$applet")"
     ln -s /bin/busybox "$stage/$applet"

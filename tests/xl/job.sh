@@ -67,7 +67,7 @@ render() {                      # render NAME MEMORY MAXMEM EXTRA > cfg
 }
 
 diag() {                        # diag NAME DOMID
-    local name=$1 domid=$2
+    local name="$1" domid="$2"
     echo "PVMM-DIAG-BEGIN $name"
     echo "--- xl create output"
     show "/run/pvmm/$name.create"
@@ -98,8 +98,8 @@ capture_live() {                # capture_live NAME DOMID
 }
 
 run_guest() {                   # run_guest NAME MEMORY MAXMEM EXTRA
-    local name=$1 cfg=/run/pvmm/$1.cfg conlog=$conlog_dir/guest-$1.log
-    local rc=0 reason=unknown domid=- state= line code t0 deadline gone=0
+    local name="$1" cfg="/run/pvmm/$1.cfg" conlog="$conlog_dir/guest-$1.log"
+    local rc=0 reason=unknown domid=- state='' line code t0 deadline gone=0 secs
 
     render "$@" > "$cfg"
     echo "PVMM-GUEST-START $name memory=$2 maxmem=$3 extra=\"$4\""

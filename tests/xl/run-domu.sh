@@ -103,7 +103,7 @@ is_num "$QEMU_MEM" || die "QEMU_MEM must be MiB, a number"
 command -v qemu-system-x86_64 >/dev/null || "$top/tests/deps.sh" qemu \
     || die "cannot install qemu"
 xen=$("$top/tests/deps.sh" xen) || die "cannot get the Xen hypervisor"
-vmlinuz= initramfs= busybox=
+vmlinuz='' initramfs='' busybox=''
 while IFS='=' read -r k v; do
     case "$k" in
         vmlinuz) vmlinuz=$v ;; initramfs) initramfs=$v ;; busybox) busybox=$v ;;
@@ -241,7 +241,7 @@ for i in "${!names[@]}"; do
     if [ -n "$result" ]; then
         echo "run-domu: $n: Test result: $result"
     else
-        how=${endline#*PVMM-GUEST-END $n }
+        how=${endline#*PVMM-GUEST-END "$n" }
         [ -n "$endline" ] || how="never reported back by dom0"
         echo "run-domu: $n: Test result: NONE (no result line; $how)"
     fi
