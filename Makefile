@@ -40,9 +40,13 @@ SRCS := boot/head.S boot/notes.S \
         mm/pt.c \
         mm/pt_hooks.c mm/pt_pin.c mm/mmu_lazy.c mm/directmap.c \
         mm/p2m_tree.c mm/p2m_e820.c mm/p2m_linear.c mm/p2m_frames.c \
-        mm/p2m_audit.c \
+        mm/p2m_audit.c mm/balloon.c \
         lib/string.c lib/format.c lib/printk.c lib/cmdline.c lib/glob.c \
-        $(wildcard tests/guest/*.c)
+        tests/guest/harness.c tests/guest/test_boot.c \
+        tests/guest/test_cmdline.c tests/guest/test_console.c \
+        tests/guest/test_traps.c tests/guest/test_mm.c \
+        tests/guest/test_pt.c tests/guest/test_p2m.c \
+        tests/guest/test_balloon.c tests/guest/test_selftest.c
 
 OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(SRCS)))
 DEPS := $(OBJS:.o=.d)

@@ -169,14 +169,16 @@ unsigned long p2m_lookup_slow(pfn_t pfn)
     return INVALID_P2M_ENTRY;
 }
 
+unsigned long p2m_m2p_raw(mfn_t mfn)
+{
+    return mfn_x(mfn) > max_mfn ? ~0UL : machine_to_phys_mapping[mfn_x(mfn)];
+}
+
 pfn_t mfn_to_pfn(mfn_t mfn)
 {
-    unsigned long pfn;
+    unsigned long pfn = p2m_m2p_raw(mfn);
 
-    if ( mfn_x(mfn) > max_mfn )
-        return INVALID_PFN;
-    pfn = machine_to_phys_mapping[mfn_x(mfn)];
-    if ( p2m_get_entry(_pfn(pfn)) != mfn_x(mfn) )
+    if ( pfn == ~0UL || p2m_get_entry(_pfn(pfn)) != mfn_x(mfn) )
         return INVALID_PFN;
     return _pfn(pfn);
 }

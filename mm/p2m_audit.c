@@ -1,14 +1,16 @@
 /*
- * The p2m auditor: checks every invariant of DESIGN section 2 and reports
- * the first violation with the pfn (or chunk) and both values.
+ * The p2m auditor, and the statistics: both walk the structure and skip
+ * what is shared (p2m_walk), so they cost O(private pages).
  *
+ * The invariants (DESIGN section 2), each reported with where it broke:
  *  1. every populated pfn maps back through the M2P: m2p[p2m[pfn]] == pfn;
  *     an identity entry names its own pfn;
- *  2. the shared pages are read-only (every mapping of them) and still
+ *  2. the shared pages are read-only wherever they are mapped, and still
  *     all INVALID;
  *  3. every leaf mfn in the tools' frame list is the mfn behind the linear
  *     array at that chunk;
- *  4. max_pfn covers every populated pfn.
+ *  4. max_pfn covers every populated pfn, and the populated count kept by
+ *     p2m_set is the real one.
  */
 #include "p2m_internal.h"
 #include <pvmm/pt.h>
@@ -23,130 +25,178 @@ const struct p2m_audit_report *p2m_audit_last(void)
     return &last;
 }
 
-static int report(const char *what, unsigned long where, unsigned long found,
-                  unsigned long expected)
+struct audit {
+    unsigned long highest, populated, private_leaves, missing, identity;
+    int failed;
+};
+
+static void report(struct p2m_walker *w, const char *what,
+                   unsigned long where, unsigned long found,
+                   unsigned long expected)
 {
+    struct audit *a = w->ctx;
+
     last = (struct p2m_audit_report){ what, where, found, expected };
     printk("p2m audit: %s %#lx: found %#lx, expected %#lx\n", what, where,
            found, expected);
-    return -1;
+    a->failed = -1;
+    w->stop = true;
 }
 
-static unsigned long leaf_mapping_flags(unsigned long chunk)
+static bool is_shared_leaf(mfn_t leaf)
 {
-    unsigned int index;
-    mfn_t l1;
-
-    if ( pt_walk(pt_kernel_root(), P2M_BASE + chunk * PAGE_SIZE, 1, &l1,
-                 &index) )
-        return 0;
-    return pt_get_entry(l1, index) & ~PTE_ADDR_MASK;
+    return mfn_eq(leaf, p2m_shared.missing_mfn) ||
+           mfn_eq(leaf, p2m_shared.identity_mfn);
 }
 
-static int audit_shared_leaf(pfn_t pfn, const char *name)
+/* Invariant 1 for one private leaf. */
+static void audit_leaf(struct p2m_walker *w, unsigned long chunk)
 {
-    const unsigned long *leaf = directmap_va(pfn);
-    unsigned int i;
-    unsigned int index;
-    mfn_t l1;
+    const unsigned long *e = (const unsigned long *)P2M_BASE +
+                             chunk * P2M_PER_PAGE;
+    struct audit *a = w->ctx;
+    unsigned long i, pfn;
 
-    for ( i = 0; i < P2M_PER_PAGE; i++ )
-        if ( leaf[i] != INVALID_P2M_ENTRY )
-            return report(name, i, leaf[i], INVALID_P2M_ENTRY);
-    if ( pt_walk(pt_kernel_root(), (unsigned long)leaf, 1, &l1, &index) ||
-         (pt_get_entry(l1, index) & _PAGE_RW) )
-        return report(name, pfn_x(pfn), pt_get_entry(l1, index),
-                      pt_get_entry(l1, index) & ~_PAGE_RW);
-    return 0;
-}
-
-static int audit_entries(unsigned long *highest)
-{
-    const unsigned long *linear = (const unsigned long *)P2M_BASE;
-    unsigned long pfn, e;
-
-    for ( pfn = 0; pfn < p2m_size; pfn++ )
+    for ( i = 0; i < P2M_PER_PAGE && !w->stop; i++ )
     {
-        e = linear[pfn];
-        if ( e == INVALID_P2M_ENTRY )
+        pfn = chunk * P2M_PER_PAGE + i;
+        if ( e[i] == INVALID_P2M_ENTRY )
             continue;
-        if ( e & IDENTITY_FRAME_BIT )
+        if ( e[i] & IDENTITY_FRAME_BIT )
         {
-            if ( e != IDENTITY_FRAME(pfn) )
-                return report("identity entry of pfn", pfn, e,
-                              IDENTITY_FRAME(pfn));
+            if ( e[i] != IDENTITY_FRAME(pfn) )
+                report(w, "identity entry of pfn", pfn, e[i],
+                       IDENTITY_FRAME(pfn));
             continue;
         }
-        if ( !pfn_eq(mfn_to_pfn(_mfn(e)), _pfn(pfn)) )
-            return report("m2p of the mfn of pfn", pfn,
-                          machine_to_phys_mapping[e], pfn);
-        *highest = pfn;
+        if ( !pfn_eq(mfn_to_pfn(_mfn(e[i])), _pfn(pfn)) )
+            report(w, "m2p of the mfn of pfn", pfn, p2m_m2p_raw(_mfn(e[i])),
+                   pfn);
+        a->highest = pfn;
+        a->populated++;
     }
-    return 0;
 }
 
-static int audit_chunks(void)
+static void audit_chunk(struct p2m_walker *w, unsigned long chunk, pte_t pte)
 {
-    unsigned long c, chunks = p2m_size / P2M_PER_PAGE;
-    mfn_t leaf, listed;
+    struct audit *a = w->ctx;
+    mfn_t leaf = pte_mfn(pte);
 
-    for ( c = 0; c < chunks; c++ )
+    if ( chunk < P2M_FRAME_LIST_PFNS / P2M_PER_PAGE &&
+         !mfn_eq(p2m_frames_leaf(chunk), leaf) )
+        return report(w, "frame list leaf of chunk", chunk,
+                      mfn_x(p2m_frames_leaf(chunk)), mfn_x(leaf));
+    if ( is_shared_leaf(leaf) )
     {
-        leaf = p2m_chunk_leaf(c);
-        if ( (mfn_eq(leaf, p2m_shared.missing_mfn) ||
-              mfn_eq(leaf, p2m_shared.identity_mfn)) &&
-             (leaf_mapping_flags(c) & _PAGE_RW) )
-            return report("writable shared leaf behind chunk", c,
-                          leaf_mapping_flags(c), PTE_KERNEL_RO);
-        if ( c >= P2M_FRAME_LIST_PFNS / P2M_PER_PAGE )
-            continue;
-        listed = p2m_frames_leaf(c);
-        if ( !mfn_eq(listed, leaf) )
-            return report("frame list leaf of chunk", c, mfn_x(listed),
-                          mfn_x(leaf));
+        bool inside = chunk < p2m_size / P2M_PER_PAGE;
+
+        if ( pte & _PAGE_RW )
+            report(w, "writable shared leaf behind chunk", chunk, pte,
+                   pte & ~_PAGE_RW);
+        a->missing += inside && mfn_eq(leaf, p2m_shared.missing_mfn);
+        a->identity += inside && mfn_eq(leaf, p2m_shared.identity_mfn);
+        return;
     }
-    return 0;
+    a->private_leaves++;
+    audit_leaf(w, chunk);
+}
+
+/* A GiB on a shared L1: the frame list must say the same for all of it. */
+static void audit_shared_gig(struct p2m_walker *w, unsigned long gig, mfn_t l1)
+{
+    mfn_t want = mfn_eq(l1, p2m_shared.missing_pte) ? p2m_shared.missing_mfn
+                                                    : p2m_shared.identity_mfn;
+    struct audit *a = w->ctx;
+    unsigned long c, size_chunks = p2m_size / P2M_PER_PAGE;
+    unsigned long inside = size_chunks <= gig * P2M_PER_PAGE ? 0 :
+                           MIN(P2M_PER_PAGE, size_chunks - gig * P2M_PER_PAGE);
+
+    if ( mfn_eq(want, p2m_shared.missing_mfn) )
+        a->missing += inside;
+    else
+        a->identity += inside;
+    if ( gig >= P2M_FRAME_LIST_PFNS / (P2M_PER_PAGE * P2M_PER_PAGE) ||
+         mfn_eq(p2m_frames_mid(gig), p2m_frames_mid_missing()) )
+    {
+        if ( gig < P2M_FRAME_LIST_PFNS / (P2M_PER_PAGE * P2M_PER_PAGE) &&
+             !mfn_eq(want, p2m_shared.missing_mfn) )
+            report(w, "frame list mid of identity GiB", gig,
+                   mfn_x(p2m_frames_mid(gig)), mfn_x(want));
+        return;
+    }
+    for ( c = gig * P2M_PER_PAGE; c < (gig + 1) * P2M_PER_PAGE; c++ )
+        if ( !mfn_eq(p2m_frames_leaf(c), want) )
+            return report(w, "frame list leaf of chunk", c,
+                          mfn_x(p2m_frames_leaf(c)), mfn_x(want));
+}
+
+/* Invariant 2: the shared leaves are all INVALID and read-only. */
+static void audit_shared_leaf(struct p2m_walker *w, pfn_t pfn,
+                              const char *name)
+{
+    const unsigned long *leaf = directmap_va(pfn);
+    unsigned int i, index;
+    mfn_t l1;
+    pte_t pte;
+
+    for ( i = 0; i < P2M_PER_PAGE && !w->stop; i++ )
+        if ( leaf[i] != INVALID_P2M_ENTRY )
+            report(w, name, i, leaf[i], INVALID_P2M_ENTRY);
+    if ( w->stop || pt_walk(pt_kernel_root(), (unsigned long)leaf, 1, &l1,
+                            &index) )
+        return;
+    pte = pt_get_entry(l1, index);
+    if ( pte & _PAGE_RW )
+        report(w, name, pfn_x(pfn), pte, pte & ~_PAGE_RW);
+}
+
+/* Walks everything once; fills *a and the walker's table counts. */
+static void audit_walk(struct p2m_walker *w, struct audit *a)
+{
+    *a = (struct audit){ 0 };
+    *w = (struct p2m_walker){ .chunk = audit_chunk,
+                              .shared_gig = audit_shared_gig, .ctx = a };
+    audit_shared_leaf(w, p2m_shared.missing, "p2m_missing entry");
+    audit_shared_leaf(w, p2m_shared.identity, "p2m_identity entry");
+    if ( !w->stop )
+        p2m_walk(w);
 }
 
 int p2m_audit(void)
 {
-    unsigned long highest = 0, max_pfn = xen_shared_info->arch.max_pfn;
-    int rc;
+    unsigned long max_pfn = xen_shared_info->arch.max_pfn;
+    struct p2m_walker w;
+    struct audit a;
 
     if ( !p2m_size )
         return 0;
-    if ( (rc = audit_entries(&highest)) != 0 ||
-         (rc = audit_shared_leaf(p2m_shared.missing, "p2m_missing")) != 0 ||
-         (rc = audit_shared_leaf(p2m_shared.identity, "p2m_identity")) != 0 ||
-         (rc = audit_chunks()) != 0 )
-        return rc;
-    if ( max_pfn < highest + 1 || max_pfn < p2m_size )
-        return report("max_pfn, highest populated pfn", highest, max_pfn,
-                      MAX(highest + 1, p2m_size));
-    return 0;
+    audit_walk(&w, &a);
+    if ( a.failed )
+        return -1;
+    if ( a.populated && max_pfn < a.highest + 1 )
+        report(&w, "max_pfn, below highest populated pfn", a.highest,
+               max_pfn, a.highest + 1);
+    else if ( max_pfn != p2m_size )
+        report(&w, "max_pfn, not the p2m's size", p2m_size, max_pfn,
+               p2m_size);
+    else if ( a.populated != p2m_nr_populated )
+        report(&w, "populated count, kept", p2m_nr_populated, a.populated,
+               p2m_nr_populated);
+    return a.failed;
 }
 
 void p2m_get_stats(struct p2m_stats *st)
 {
-    const unsigned long *linear = (const unsigned long *)P2M_BASE;
-    unsigned long c, pfn, chunks = p2m_size / P2M_PER_PAGE;
-    mfn_t leaf;
+    struct p2m_walker w;
+    struct audit a;
 
-    *st = (struct p2m_stats){ .size = p2m_size,
-                              .frame_list_pages = p2m_frames_pages() };
-    for ( pfn = 0; pfn < p2m_size; pfn++ )
-        if ( linear[pfn] != INVALID_P2M_ENTRY &&
-             !(linear[pfn] & IDENTITY_FRAME_BIT) )
-            st->populated++;
-    for ( c = 0; c < chunks; c++ )
-    {
-        leaf = p2m_chunk_leaf(c);
-        if ( mfn_eq(leaf, p2m_shared.missing_mfn) )
-            st->missing_leaf_maps++;
-        else if ( mfn_eq(leaf, p2m_shared.identity_mfn) )
-            st->identity_leaf_maps++;
-        else
-            st->private_leaves++;
-    }
-    p2m_count_tables(st);
+    audit_walk(&w, &a);
+    *st = (struct p2m_stats){
+        .size = p2m_size, .populated = p2m_nr_populated,
+        .private_leaves = a.private_leaves,
+        .missing_leaf_maps = a.missing, .identity_leaf_maps = a.identity,
+        .private_l1 = w.private_l1, .shared_l1_maps = w.shared_l1_maps,
+        .private_l2 = w.private_l2, .shared_l2_maps = w.shared_l2_maps,
+        .frame_list_pages = p2m_frames_pages(),
+    };
 }

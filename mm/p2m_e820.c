@@ -8,8 +8,10 @@
  * is taken to be every pfn up to the maximum reservation).
  *
  * A pfn is RAM if its whole page lies in a RAM range.  Identity: every
- * non-RAM pfn below the end of the last RAM range, and everything above
- * it.  As dom0 the builder populated pfns 0..nr_pages-1 regardless of the
+ * non-RAM pfn below the end of the last RAM range and, as dom0, everything
+ * above it (MMIO).  A domU has no MMIO: above its RAM, up to the p2m's
+ * size, pfns are missing (room to balloon into), and beyond the p2m they
+ * read identity like any pfn there.  As dom0 the builder populated pfns 0..nr_pages-1 regardless of the
  * map, so pfns in the 640 KiB-1 MiB hole (and in the PCI hole, with more
  * than ~3 GiB) hold frames.  Those frames are moved, not lost: each run
  * gets unpopulated RAM pfns above nr_pages (M2P updated with
@@ -50,12 +52,13 @@ static unsigned int nr_ram, nr_identity;
 static struct move moves[MAX_MOVES];
 static unsigned int nr_moves;
 static unsigned long ram_end, populated_end;
+static bool above_ram_is_identity;
 
 bool p2m_e820_is_identity(unsigned long pfn)
 {
     unsigned int i;
 
-    if ( nr_ram && pfn >= ram_end )
+    if ( above_ram_is_identity && pfn >= ram_end )
         return true;
     for ( i = 0; i < nr_identity; i++ )
         if ( pfn >= identity[i].first && pfn < identity[i].end )
@@ -264,6 +267,7 @@ int p2m_e820_init(const start_info_t *si)
     ram_end = MAX(ram_end, si->nr_pages);
     collect_identity();
     populated_end = si->nr_pages;
+    above_ram_is_identity = dom0;
     return dom0 ? remap_holes() : 0;
 }
 

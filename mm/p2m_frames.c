@@ -24,7 +24,7 @@
 #define CHUNKS_PER_MID  512UL
 
 static unsigned long *top;
-static mfn_t mid_missing;
+static mfn_t top_mfn, mid_missing;
 static unsigned long nr_private_mids;
 
 static unsigned long *page_of(mfn_t mfn)
@@ -47,6 +47,21 @@ static unsigned long *new_page(mfn_t *mfn, unsigned long fill)
     return p;
 }
 
+/* A private mid whose leaves are all p2m_missing is mid_missing again. */
+static void collapse_mid(unsigned long g)
+{
+    mfn_t mid = _mfn(top[g]);
+    const unsigned long *p = page_of(mid);
+    unsigned int i;
+
+    for ( i = 0; i < CHUNKS_PER_MID; i++ )
+        if ( p[i] != mfn_x(p2m_shared.missing_mfn) )
+            return;
+    top[g] = mfn_x(mid_missing);
+    nr_private_mids--;
+    frame_free(mfn_to_pfn(mid));
+}
+
 int p2m_frames_set_leaf(unsigned long chunk, mfn_t leaf)
 {
     unsigned long g = chunk / CHUNKS_PER_MID;
@@ -63,7 +78,19 @@ int p2m_frames_set_leaf(unsigned long chunk, mfn_t leaf)
         top[g] = mfn_x(mid);
     }
     page_of(mid)[chunk % CHUNKS_PER_MID] = mfn_x(leaf);
+    if ( mfn_eq(leaf, p2m_shared.missing_mfn) )
+        collapse_mid(g);
     return 0;
+}
+
+mfn_t p2m_frames_mid(unsigned long gig)
+{
+    return top && gig < MIDS ? _mfn(top[gig]) : INVALID_MFN;
+}
+
+mfn_t p2m_frames_mid_missing(void)
+{
+    return mid_missing;
 }
 
 mfn_t p2m_frames_leaf(unsigned long chunk)
@@ -79,8 +106,8 @@ void p2m_frames_set_size(unsigned long size)
     struct arch_shared_info *a = &xen_shared_info->arch;
 
     a->max_pfn = size;
-    if ( size > P2M_FRAME_LIST_PFNS )
-        a->pfn_to_mfn_frame_list_list = ~0UL;
+    a->pfn_to_mfn_frame_list_list = size > P2M_FRAME_LIST_PFNS ? ~0UL
+                                                               : mfn_x(top_mfn);
 }
 
 unsigned long p2m_frames_pages(void)
@@ -93,7 +120,7 @@ int p2m_frames_init(void)
     struct arch_shared_info *a = &xen_shared_info->arch;
     unsigned long c, chunks = MIN(p2m_size, P2M_FRAME_LIST_PFNS) /
                               P2M_PER_PAGE;
-    mfn_t top_mfn, leaf;
+    mfn_t leaf;
     int rc;
 
     if ( !new_page(&mid_missing, mfn_x(p2m_shared.missing_mfn)) ||
@@ -106,7 +133,6 @@ int p2m_frames_init(void)
              (rc = p2m_frames_set_leaf(c, leaf)) != 0 )
             return rc;
     }
-    a->pfn_to_mfn_frame_list_list = mfn_x(top_mfn);
     a->p2m_vaddr = P2M_BASE;
     a->p2m_cr3 = xen_pfn_to_cr3(mfn_x(pt_kernel_root()));
     wmb();

@@ -6,6 +6,7 @@
 
 #include <pvmm/p2m.h>
 #include <pvmm/p2m_tree.h>
+#include <pvmm/pte.h>
 
 /* The shared pages of the linear p2m (DESIGN section 2). */
 struct p2m_shared {
@@ -19,6 +20,9 @@ struct p2m_shared {
 extern struct p2m_shared p2m_shared;
 extern start_info_t *p2m_start_info;
 extern unsigned long p2m_max_reservation;
+
+/* What the M2P says of mfn; ~0 if the mfn is beyond it. */
+unsigned long p2m_m2p_raw(mfn_t mfn);
 
 /* Before revector: the entry from the tree and the E820 overlay. */
 unsigned long p2m_boot_entry(unsigned long pfn);
@@ -34,7 +38,17 @@ unsigned long p2m_e820_populated_end(void);
 
 /* mm/p2m_linear.c */
 mfn_t p2m_chunk_leaf(unsigned long chunk);
-void p2m_count_tables(struct p2m_stats *st);
+
+struct p2m_walker {
+    /* Every chunk under a private L1, with the PTE that maps its leaf. */
+    void (*chunk)(struct p2m_walker *w, unsigned long chunk, pte_t pte);
+    /* Every 1 GiB group mapped by a shared L1 (optional). */
+    void (*shared_gig)(struct p2m_walker *w, unsigned long gig, mfn_t l1);
+    bool stop;                      /* set by a callback to end the walk */
+    unsigned long private_l1, shared_l1_maps, private_l2, shared_l2_maps;
+    void *ctx;
+};
+void p2m_walk(struct p2m_walker *w);
 void p2m_generation_begin(void);
 void p2m_generation_end(void);
 
@@ -42,6 +56,8 @@ void p2m_generation_end(void);
 int p2m_frames_set_leaf(unsigned long chunk, mfn_t leaf);
 void p2m_frames_set_size(unsigned long size);
 mfn_t p2m_frames_leaf(unsigned long chunk);
+mfn_t p2m_frames_mid(unsigned long gig);
+mfn_t p2m_frames_mid_missing(void);
 unsigned long p2m_frames_pages(void);
 
 #endif /* PVMM_P2M_INTERNAL_H */

@@ -41,6 +41,8 @@
 #define CHUNKS_PER_L2   (512UL * 512)
 
 struct p2m_shared p2m_shared;
+unsigned long p2m_nr_populated;
+static unsigned long boot_size;         /* p2m_size at revector: a floor */
 
 enum kind { KIND_MISSING, KIND_IDENTITY, KIND_REAL };
 
@@ -298,7 +300,8 @@ int p2m_revector(void)
     if ( rc )
         return rc;
 
-    p2m_size = size;
+    p2m_size = boot_size = size;
+    p2m_nr_populated = p2m_start_info->nr_pages;  /* moved, none lost */
     p2m_boot_crosscheck();
     p2m_boot_release();                 /* reads the old mfn_list */
     p2m_start_info->mfn_list = P2M_BASE;
@@ -413,6 +416,71 @@ static int make_chunk_private(unsigned long c, bool identity)
     return rc ? rc : flush_rc;
 }
 
+/*
+ * Undoes make_chunk_private for an all-INVALID leaf: the chunk maps
+ * p2m_missing again and the leaf is freed; an L1 (then an L2) left with
+ * nothing but missing behind it goes back to the shared one too.  Sparse
+ * populate/release cycles therefore leave no private pages behind.
+ */
+static int unshare_parent(mfn_t parent, unsigned int i, pte_t shared,
+                          mfn_t child)
+{
+    int rc;
+
+    mc_request_tlb_flush();
+    rc = pt_set_entry(parent, i, shared);
+    if ( !rc )
+        pt_free(child);             /* on_pt_release issues the batch */
+    return rc;
+}
+
+/* Does every entry of table point at target?  Issues what is queued. */
+static bool table_all(mfn_t table, mfn_t target)
+{
+    unsigned int i;
+
+    /* In lazy mode the last update may still be in the batch. */
+    if ( mc_flush() )
+        return false;
+    for ( i = 0; i < PT_ENTRIES; i++ )
+        if ( !mfn_eq(pte_mfn(pt_get_entry(table, i)), target) )
+            return false;
+    return true;
+}
+
+static int collapse_chunk(unsigned long c)
+{
+    unsigned long va = chunk_va(c);
+    struct mmuext_op flush = {
+        .cmd = MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = va,
+    };
+    mfn_t l2 = pte_mfn(pt_get_entry(p2m_shared.l3, pt_index(va, 3)));
+    mfn_t l1 = pte_mfn(pt_get_entry(l2, pt_index(va, 2)));
+    mfn_t leaf = pte_mfn(pt_get_entry(l1, pt_index(va, 1)));
+    int rc, flush_rc;
+
+    p2m_generation_begin();
+    mmu_lazy_begin();
+    rc = pt_set_entry(l1, pt_index(va, 1), shared_leaf_pte(KIND_MISSING));
+    if ( !rc )
+        rc = mc_mmuext(&flush);
+    if ( !rc )
+        rc = p2m_frames_set_leaf(c, p2m_shared.missing_mfn);
+    if ( !rc && table_all(l1, p2m_shared.missing_mfn) )
+    {
+        rc = unshare_parent(l2, pt_index(va, 2),
+                            table_pte(p2m_shared.missing_pte), l1);
+        if ( !rc && table_all(l2, p2m_shared.missing_pte) )
+            rc = unshare_parent(p2m_shared.l3, pt_index(va, 3),
+                                table_pte(p2m_shared.missing_pmd), l2);
+    }
+    flush_rc = mmu_lazy_end();
+    p2m_generation_end();
+    if ( !rc && !flush_rc )
+        frame_free(mfn_to_pfn(leaf));
+    return rc ? rc : flush_rc;
+}
+
 /* Grows p2m_size to cover pfn; the VA behind it is mapped already. */
 static void grow(unsigned long pfn)
 {
@@ -462,6 +530,30 @@ static enum write_kind write_kind(unsigned long p, unsigned long entry,
     return WRITE_NEEDS_LEAF;
 }
 
+static bool entry_is_real(unsigned long e)
+{
+    return e != INVALID_P2M_ENTRY && !(e & IDENTITY_FRAME_BIT);
+}
+
+/* The one store into a private leaf; keeps the populated count. */
+static void store(unsigned long p, unsigned long entry)
+{
+    p2m_nr_populated += entry_is_real(entry);
+    p2m_nr_populated -= entry_is_real(linear[p]);
+    WRITE_ONCE(linear[p], entry);
+}
+
+static bool leaf_is_empty(unsigned long c)
+{
+    const unsigned long *leaf = &linear[c * P2M_PER_PAGE];
+    unsigned int i;
+
+    for ( i = 0; i < P2M_PER_PAGE; i++ )
+        if ( leaf[i] != INVALID_P2M_ENTRY )
+            return false;
+    return true;
+}
+
 int p2m_set(pfn_t pfn, unsigned long entry)
 {
     unsigned long p = pfn_x(pfn);
@@ -475,8 +567,12 @@ int p2m_set(pfn_t pfn, unsigned long entry)
         kind = write_kind(p, entry, &identity);
     if ( p < p2m_size && kind != WRITE_NEEDS_LEAF )
     {
-        if ( kind == WRITE_PRIVATE )
-            WRITE_ONCE(linear[p], entry);
+        if ( kind != WRITE_PRIVATE )
+            return 0;
+        store(p, entry);
+        /* A leaf back to all-missing returns to the shared page. */
+        if ( entry == INVALID_P2M_ENTRY && leaf_is_empty(p / P2M_PER_PAGE) )
+            return collapse_chunk(p / P2M_PER_PAGE);
         return 0;
     }
 
@@ -492,35 +588,78 @@ int p2m_set(pfn_t pfn, unsigned long entry)
         printk("p2m_set(%#lx): cannot give chunk %#lx a private leaf: %d\n",
                p, p / P2M_PER_PAGE, rc);
     if ( !rc && kind != WRITE_NOTHING )
-        WRITE_ONCE(linear[p], entry);
+        store(p, entry);
     p2m_generation_end();
     return rc;
 }
 
-/* Private and shared L2/L1 pages under the p2m's L3, for the stats. */
-void p2m_count_tables(struct p2m_stats *st)
+/*
+ * Visits the structure below the p2m's L3, skipping what is shared: the
+ * auditor and the statistics cost O(private pages), however sparse the
+ * p2m (2^32 pfns populated terabytes apart is a handful of pages).
+ */
+void p2m_walk(struct p2m_walker *w)
 {
-    unsigned int i, j;
+    unsigned long h, g, k;
 
-    for ( i = 0; i < PT_ENTRIES; i++ )
+    for ( h = 0; h < PT_ENTRIES && !w->stop; h++ )
     {
-        mfn_t l2 = pte_mfn(pt_get_entry(p2m_shared.l3, i));
+        mfn_t l2 = pte_mfn(pt_get_entry(p2m_shared.l3, h));
 
         if ( mfn_eq(l2, p2m_shared.missing_pmd) )
         {
-            st->shared_l2_maps++;
+            w->shared_l2_maps++;
             continue;
         }
-        st->private_l2++;
-        for ( j = 0; j < PT_ENTRIES; j++ )
+        w->private_l2++;
+        for ( g = h * PT_ENTRIES; g < (h + 1) * PT_ENTRIES && !w->stop; g++ )
         {
-            mfn_t l1 = pte_mfn(pt_get_entry(l2, j));
+            mfn_t l1 = pte_mfn(pt_get_entry(l2, g % PT_ENTRIES));
 
             if ( mfn_eq(l1, p2m_shared.missing_pte) ||
                  mfn_eq(l1, p2m_shared.identity_pte) )
-                st->shared_l1_maps++;
-            else
-                st->private_l1++;
+            {
+                w->shared_l1_maps++;
+                if ( w->shared_gig )
+                    w->shared_gig(w, g, l1);
+                continue;
+            }
+            w->private_l1++;
+            for ( k = 0; k < PT_ENTRIES && !w->stop; k++ )
+                w->chunk(w, g * PT_ENTRIES + k, pt_get_entry(l1, k));
         }
     }
+}
+
+static void note_last_private(struct p2m_walker *w, unsigned long chunk,
+                              pte_t pte)
+{
+    mfn_t leaf = pte_mfn(pte);
+
+    if ( !mfn_eq(leaf, p2m_shared.missing_mfn) &&
+         !mfn_eq(leaf, p2m_shared.identity_mfn) )
+        *(unsigned long *)w->ctx = chunk + 1;
+}
+
+/*
+ * Shrinks p2m_size back after releases: down to the last chunk with a
+ * private leaf, never below the size the p2m had at boot.  Past p2m_size
+ * pfns read identity again, and a p2m back within 512 GiB publishes the
+ * three-level frame list again.
+ */
+void p2m_trim(void)
+{
+    unsigned long end = 0, size;
+    struct p2m_walker w = { .chunk = note_last_private, .ctx = &end };
+
+    if ( !p2m_size )
+        return;
+    p2m_walk(&w);
+    size = MAX(boot_size, end * P2M_PER_PAGE);
+    if ( size >= p2m_size )
+        return;
+    p2m_generation_begin();
+    p2m_size = size;
+    p2m_frames_set_size(size);
+    p2m_generation_end();
 }

@@ -67,10 +67,13 @@ void pt_role_set(pfn_t pfn, unsigned int r)
 }
 
 /* The PTE an alias of pfn should have. */
-static pte_t alias_pte(pfn_t pfn, bool read_only)
+static pte_t alias_pte(pfn_t pfn, enum alias_mode mode)
 {
+    if ( mode == ALIAS_NONE )
+        return 0;
     return pte_from_mfn(pfn_to_mfn(pfn),
-                        (read_only ? PTE_KERNEL_RO : PTE_KERNEL_RW) | pte_nx);
+                        (mode == ALIAS_RO ? PTE_KERNEL_RO : PTE_KERNEL_RW) |
+                        pte_nx);
 }
 
 /* Queues an mmu_update of the L1 entry that maps va in the kernel tree. */
@@ -91,9 +94,9 @@ static int update_kernel_pte(unsigned long va, pte_t pte)
  * mmu_updates share one multicall entry, so protecting N pages costs one
  * entry instead of N (docs/pagetables.md, "Why mmu_update for aliases").
  */
-int pt_protect_aliases(pfn_t pfn, bool read_only)
+int pt_set_aliases(pfn_t pfn, enum alias_mode mode)
 {
-    pte_t pte = alias_pte(pfn, read_only);
+    pte_t pte = alias_pte(pfn, mode);
     int rc = 0;
 
     if ( directmap_covers(pfn) )
@@ -102,6 +105,11 @@ int pt_protect_aliases(pfn_t pfn, bool read_only)
         rc = update_kernel_pte(VIRT_BASE + (pfn_x(pfn) << PAGE_SHIFT), pte);
     mc_request_tlb_flush();
     return rc;
+}
+
+int pt_protect_aliases(pfn_t pfn, bool read_only)
+{
+    return pt_set_aliases(pfn, read_only ? ALIAS_RO : ALIAS_RW);
 }
 
 /* Copies the kernel's L4 slots (all but Xen's and the user half). */

@@ -42,7 +42,8 @@ qemu_pid=$!
 
 tail_pid=
 if [ "$QUIET" != 1 ]; then
-    tail -n +1 -F "$LOG" 2>/dev/null | tr -d '\r' &
+    # --pid: tail ends with QEMU, so nothing is left behind.
+    tail --pid="$qemu_pid" -n +1 -F "$LOG" 2>/dev/null | tr -d '\r' &
     tail_pid=$!
 fi
 

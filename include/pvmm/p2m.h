@@ -29,6 +29,9 @@
 /* Entries below p2m_size are one load away; 0 until revectored. */
 extern unsigned long p2m_size;
 
+/* pfns with a real frame (kept by p2m_set). */
+extern unsigned long p2m_nr_populated;
+
 unsigned long p2m_lookup_slow(pfn_t pfn);
 
 /* The raw entry: an mfn, INVALID_P2M_ENTRY or IDENTITY_FRAME(pfn). */
@@ -76,6 +79,9 @@ pfn_t mfn_to_pfn(mfn_t mfn);
  * Returns 0, or -XEN_EINVAL / -XEN_ENOMEM with a message.
  */
 int p2m_set(pfn_t pfn, unsigned long entry);
+
+/* Shrinks p2m_size after releases (never below its boot size). */
+void p2m_trim(void);
 
 /* Boot, in order (mm/mm.c). */
 void p2m_init(const start_info_t *si);

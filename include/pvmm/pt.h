@@ -107,6 +107,14 @@ void pt_role_set(pfn_t pfn, unsigned int role);
 /* Queues making every alias of pfn read-only or writable. */
 int pt_protect_aliases(pfn_t pfn, bool read_only);
 
+/*
+ * Queues setting every kernel alias of pfn (the direct map, the builder's
+ * area) to mode; ALIAS_NONE unmaps them (a frame about to be given back
+ * to Xen), ALIAS_RW maps pfn's current frame (one just populated).
+ */
+enum alias_mode { ALIAS_NONE, ALIAS_RO, ALIAS_RW };
+int pt_set_aliases(pfn_t pfn, enum alias_mode mode);
+
 /* Before the role table exists: frames known to be tables at boot. */
 void pt_roles_early_range(pfn_t first, unsigned long count);
 /* Allocates the role table and learns the kernel tree's pages. */

@@ -1,0 +1,202 @@
+/*
+ * Ballooning against real Xen, and the sparse p2m it exercises.
+ */
+#include <pvmm/test.h>
+#include <pvmm/balloon.h>
+#include <pvmm/frame.h>
+#include <pvmm/p2m.h>
+#include <pvmm/pmap.h>
+#include <pvmm/printk.h>
+#include <pvmm/multicall.h>
+#include <pvmm/shared_info.h>
+#include <pvmm/lib.h>
+#include <pvmm/hypercall.h>
+
+#define GIB_PFNS    (1UL << 18)
+#define ROUND_FRAMES 1000
+#define ROUNDS      1000
+
+static pfn_t old_pfns[ROUND_FRAMES];
+static pfn_t new_pfns[ROUND_FRAMES / 2];
+
+/* Far above everything the boot and the other tests populate. */
+static unsigned long fresh_region(void)
+{
+    return ROUNDUP(p2m_size, GIB_PFNS) + GIB_PFNS;
+}
+
+/*
+ * Each round: release 1000 frames; populate half back at their old pfns
+ * and half at new pfns far away; give the new ones back; populate the
+ * rest of the old ones.  Everything must be exactly as before.
+ */
+static void one_round(unsigned long round, unsigned long base)
+{
+    unsigned long done, i, half = ROUND_FRAMES / 2;
+
+    ASSERT_EQ(balloon_release(ROUND_FRAMES, old_pfns, &done), 0);
+    ASSERT_EQ(done, ROUND_FRAMES);
+    ASSERT_EQ(balloon_populate_list(old_pfns, half, &done), 0);
+    ASSERT_EQ(done, half);
+    for ( i = 0; i < half; i++ )
+        new_pfns[i] = _pfn(base + (round % 7) * 4096 + i * 3);
+    ASSERT_EQ(balloon_populate_list(new_pfns, half, &done), 0);
+    ASSERT_EQ(done, half);
+    ASSERT_EQ(balloon_release_pfns(new_pfns, half, &done), 0);
+    ASSERT_EQ(done, half);
+    ASSERT_EQ(balloon_populate_list(old_pfns + half, half, &done), 0);
+    ASSERT_EQ(done, half);
+}
+
+TEST(balloon, release_and_populate_1000_frames_1000_times)
+{
+    unsigned long free0 = frame_free_count(), pop0 = p2m_nr_populated;
+    unsigned long base = fresh_region(), round;
+    struct mc_stats s0 = *mc_get_stats(), s1;
+    unsigned long b0 = balloon_get_stats()->hypercalls;
+
+    for ( round = 0; round < ROUNDS; round++ )
+    {
+        one_round(round, base);
+        ASSERT_OK_HELPER();
+        if ( frame_free_count() != free0 || p2m_nr_populated != pop0 )
+            FAIL("round %lu: %lu frames free (was %lu), %lu populated "
+                 "(was %lu)", round, frame_free_count(), free0,
+                 p2m_nr_populated, pop0);
+        if ( p2m_audit() )
+            FAIL("round %lu: the p2m audit failed", round);
+    }
+    s1 = *mc_get_stats();
+    printk("         per round (1000 released, 1000 populated, 500 more "
+           "of each at new pfns): %lu memory_op + %lu mmu hypercalls, "
+           "%lu mmu ops\n", (balloon_get_stats()->hypercalls - b0) / ROUNDS,
+           (s1.hypercalls - s0.hypercalls) / ROUNDS,
+           (s1.mmu_ops - s0.mmu_ops) / ROUNDS);
+    ASSERT_EQ(balloon_get_stats()->short_calls, 0);
+}
+
+/* Four frames at about 1 GiB, 64 GiB, 4 TiB and 15 TiB of pfns. */
+static const unsigned long sparse_pfn[] = {
+    (1UL << 18) + 17, (1UL << 24) + 1000, (1UL << 30) + 3, 15UL << 28,
+};
+
+/* Each frame is mapped, writable and holds what was written. */
+static void check_sparse_frames(void)
+{
+    unsigned int i;
+
+    for ( i = 0; i < ARRAY_SIZE(sparse_pfn); i++ )
+    {
+        unsigned long p = sparse_pfn[i];
+        mfn_t mfn = pfn_to_mfn(_pfn(p));
+        volatile unsigned long *va;
+
+        ASSERT_NE(mfn_x(mfn), mfn_x(INVALID_MFN));
+        ASSERT_EQ(pfn_x(mfn_to_pfn(mfn)), p);
+        ASSERT_EQ(p2m_get_entry(_pfn(p - 1)), INVALID_P2M_ENTRY);
+        ASSERT_EQ(p2m_get_entry(_pfn(p + 1)), INVALID_P2M_ENTRY);
+        va = pmap_map(mfn, true);
+        va[0] = p ^ 0x5a5a;
+        va[511] = ~p;
+        ASSERT_TRUE(va[0] == (p ^ 0x5a5a) && va[511] == ~p);
+        pmap_unmap((void *)va);
+    }
+}
+
+TEST(balloon, sparse_populate_terabytes_apart)
+{
+    unsigned long free0 = frame_free_count(), pop0 = p2m_nr_populated, done;
+    pfn_t pfns[ARRAY_SIZE(sparse_pfn)], room[ARRAY_SIZE(sparse_pfn)];
+    struct p2m_stats s0, s1, s2;
+    unsigned int i;
+
+    for ( i = 0; i < ARRAY_SIZE(sparse_pfn); i++ )
+        pfns[i] = _pfn(sparse_pfn[i]);
+    /* Make room first: a domU sits at its reservation. */
+    ASSERT_EQ(balloon_release(ARRAY_SIZE(room), room, &done), 0);
+    p2m_get_stats(&s0);
+
+    ASSERT_EQ(balloon_populate_list(pfns, ARRAY_SIZE(pfns), &done), 0);
+    ASSERT_EQ(done, ARRAY_SIZE(pfns));
+    p2m_get_stats(&s1);
+    check_sparse_frames();
+    ASSERT_OK_HELPER();
+    printk("         4 sparse frames: +%lu leaves, +%lu L1s, +%lu L2s, "
+           "+%lu frame-list pages; p2m size now %#lx pfns\n",
+           s1.private_leaves - s0.private_leaves, s1.private_l1 - s0.private_l1,
+           s1.private_l2 - s0.private_l2,
+           s1.frame_list_pages - s0.frame_list_pages, p2m_size);
+    /* One leaf and one L1 per chunk, an L2 for each new 512 GiB range. */
+    ASSERT_EQ(s1.private_leaves - s0.private_leaves, 4);
+    ASSERT_LE(s1.private_l1 - s0.private_l1, 4);
+    ASSERT_LE(s1.private_l2 - s0.private_l2, 2);
+    ASSERT_GE(p2m_size, sparse_pfn[3] + 1);
+    ASSERT_EQ(xen_shared_info->arch.max_pfn, p2m_size);
+    ASSERT_EQ(p2m_audit(), 0);
+
+    ASSERT_EQ(balloon_release_pfns(pfns, ARRAY_SIZE(pfns), &done), 0);
+    ASSERT_EQ(balloon_populate_list(room, ARRAY_SIZE(room), &done), 0);
+    p2m_get_stats(&s2);
+    ASSERT_EQ(p2m_size, s0.size);               /* trimmed back */
+    ASSERT_EQ(xen_shared_info->arch.max_pfn, s0.size);
+    ASSERT_EQ(s2.private_leaves, s0.private_leaves);
+    ASSERT_EQ(s2.private_l1, s0.private_l1);
+    ASSERT_EQ(s2.private_l2, s0.private_l2);
+    ASSERT_EQ(s2.frame_list_pages, s0.frame_list_pages);
+    ASSERT_EQ(frame_free_count(), free0);
+    ASSERT_EQ(p2m_nr_populated, pop0);
+}
+
+/*
+ * Ask for more than Xen can give: a domU hits its maximum reservation,
+ * dom0 (no maximum) the host's free memory.  The count must be exact,
+ * the p2m consistent, and everything given back afterwards.
+ */
+TEST(balloon, short_populate_reports_exact_count)
+{
+    unsigned long free0 = frame_free_count(), pop0 = p2m_nr_populated;
+    unsigned long base = fresh_region() + 8 * GIB_PFNS, ask, done, got, p;
+    domid_t self = DOMID_SELF;
+    long cur = HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
+    long max = HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self);
+    int rc;
+
+    ASSERT_GT(cur, 0);
+    ask = max < 0xffffffffL ? (unsigned long)(max - cur) + 100 : 1UL << 21;
+    rc = balloon_populate(_pfn(base), ask, &done);
+
+    ASSERT_EQ(rc, -XEN_ENOMEM);
+    ASSERT_LT(done, ask);
+    if ( max < 0xffffffffL )
+        ASSERT_EQ(done, (unsigned long)(max - cur));
+    for ( got = 0, p = base; p < base + ask; p++ )
+        got += p2m_is_populated(_pfn(p));
+    ASSERT_EQ(got, done);
+    ASSERT_EQ(p2m_nr_populated, pop0 + done);
+    ASSERT_EQ(p2m_audit(), 0);
+
+    for ( p = base; p < base + done; p += BALLOON_BATCH )
+    {
+        pfn_t list[BALLOON_BATCH];
+        unsigned long i, n = MIN(BALLOON_BATCH, base + done - p), d;
+
+        for ( i = 0; i < n; i++ )
+            list[i] = _pfn(p + i);
+        ASSERT_EQ(balloon_release_pfns(list, n, &d), 0);
+    }
+    ASSERT_EQ(p2m_nr_populated, pop0);
+    ASSERT_EQ(frame_free_count(), free0);
+}
+
+TEST(balloon, populate_rejects_a_populated_or_impossible_pfn)
+{
+    pfn_t taken = _pfn(0x300);      /* inside the image's chunk */
+    unsigned long done = 99;
+
+    ASSERT_TRUE(p2m_is_populated(taken));
+    ASSERT_EQ(balloon_populate(taken, 1, &done), -XEN_EINVAL);
+    ASSERT_EQ(done, 0);
+    ASSERT_EQ(balloon_populate(_pfn(P2M_MAX_PFNS), 1, &done), -XEN_EINVAL);
+    taken = _pfn(P2M_MAX_PFNS);
+    ASSERT_EQ(balloon_release_pfns(&taken, 1, &done), -XEN_EINVAL);
+}
