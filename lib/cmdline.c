@@ -63,6 +63,12 @@ static int parse_word(const char *w, size_t len, struct boot_options *opts,
         opts->bench = true;
     else if ( word_is(w, len, "audit") )
         opts->audit = true;
+    else if ( word_is(w, len, "hold") )
+        opts->hold = true;
+    else if ( word_is(w, len, "p2m_list=tree") )
+        opts->p2m_list = P2M_LIST_TREE;
+    else if ( word_is(w, len, "p2m_list=linear") )
+        opts->p2m_list = P2M_LIST_LINEAR;
     else
         return fail(err, "unknown option", w, len);
     return 0;

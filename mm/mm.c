@@ -19,6 +19,7 @@
 #include <pvmm/printk.h>
 #include <pvmm/panic.h>
 #include <pvmm/lib.h>
+#include <pvmm/cmdline.h>
 
 struct mm_boot_stats mm_boot_stats;
 
@@ -86,8 +87,9 @@ static void fixmap_init(void)
     pmap_init();
 }
 
-void mm_init(const start_info_t *si, bool verbose)
+void mm_init(const start_info_t *si, const struct boot_options *opts)
 {
+    bool verbose = opts->verbose;
     struct mc_stats before;
     int rc;
 
@@ -118,7 +120,9 @@ void mm_init(const start_info_t *si, bool verbose)
         panic("mm: cannot allocate frame metadata: %d", rc);
 
     before = *mc_get_stats();
-    if ( (rc = p2m_revector()) != 0 || (rc = p2m_frames_init()) != 0 )
+    if ( (rc = p2m_revector()) != 0 ||
+         (rc = p2m_frames_init(opts->p2m_list == P2M_LIST_TREE ? 0 :
+                               opts->p2m_list == P2M_LIST_LINEAR ? 1 : -1)) != 0 )
         panic("mm: cannot build the linear p2m: %d", rc);
     mm_boot_stats.revector = stats_since(&before);
 

@@ -200,3 +200,47 @@ void p2m_get_stats(struct p2m_stats *st)
         .frame_list_pages = p2m_frames_pages(),
     };
 }
+
+struct digest {
+    unsigned long count;
+    uint64_t hash;
+};
+
+static void digest_word(struct digest *d, uint64_t w)
+{
+    unsigned int i;
+
+    for ( i = 0; i < 8; i++, w >>= 8 )
+    {
+        d->hash ^= w & 0xff;
+        d->hash *= 0x100000001b3ULL;        /* FNV-1a 64 prime */
+    }
+}
+
+static void digest_chunk(struct p2m_walker *w, unsigned long chunk, pte_t pte)
+{
+    const unsigned long *e = (const unsigned long *)P2M_BASE +
+                             chunk * P2M_PER_PAGE;
+    struct digest *d = w->ctx;
+    unsigned long i;
+
+    if ( is_shared_leaf(pte_mfn(pte)) || chunk >= p2m_size / P2M_PER_PAGE )
+        return;
+    for ( i = 0; i < P2M_PER_PAGE; i++ )
+        if ( e[i] != INVALID_P2M_ENTRY && !(e[i] & IDENTITY_FRAME_BIT) )
+        {
+            digest_word(d, chunk * P2M_PER_PAGE + i);
+            digest_word(d, e[i]);
+            d->count++;
+        }
+}
+
+void p2m_digest(unsigned long *count, uint64_t *hash)
+{
+    struct digest d = { 0, 0xcbf29ce484222325ULL };   /* FNV-1a offset */
+    struct p2m_walker w = { .chunk = digest_chunk, .ctx = &d };
+
+    p2m_walk(&w);
+    *count = d.count;
+    *hash = d.hash;
+}

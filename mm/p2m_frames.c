@@ -115,7 +115,7 @@ unsigned long p2m_frames_pages(void)
     return top ? 2 + nr_private_mids : 0;   /* top, mid_missing, mids */
 }
 
-int p2m_frames_init(void)
+int p2m_frames_init(int linear)
 {
     struct arch_shared_info *a = &xen_shared_info->arch;
     unsigned long c, chunks = MIN(p2m_size, P2M_FRAME_LIST_PFNS) /
@@ -133,8 +133,16 @@ int p2m_frames_init(void)
              (rc = p2m_frames_set_leaf(c, leaf)) != 0 )
             return rc;
     }
+    /*
+     * The linear list only for tools that say they read it (as Linux
+     * does): with p2m_cr3 set, Xen 4.17's save and dump-core walk our
+     * pagetables to P2M_BASE instead of reading the frame list.
+     */
     a->p2m_vaddr = P2M_BASE;
-    a->p2m_cr3 = xen_pfn_to_cr3(mfn_x(pt_kernel_root()));
+    if ( linear < 0 )
+        linear = !!(p2m_start_info->flags & SIF_VIRT_P2M_4TOOLS);
+    if ( linear )
+        a->p2m_cr3 = xen_pfn_to_cr3(mfn_x(pt_kernel_root()));
     wmb();
     p2m_frames_set_size(p2m_size);
     return 0;

@@ -3,7 +3,9 @@
 # check of every step:
 #   host unit tests, ELF checks, the in-guest suite as dom0 for each
 #   configuration in DOM0_CONFIGS (two QEMUs at a time: a TCG guest keeps
-#   one core busy), and the harness's must-fail self-checks.
+#   one core busy), the suite as domUs under `xl create` from a Linux dom0
+#   (DOMU_MATRIX, with xl dump-core cross-checks of the published p2m), and
+#   the harness's must-fail self-checks.
 # Exits 0 only if every step passed.
 set -uo pipefail
 
@@ -12,6 +14,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # 4608M on 6 GiB: the PCI hole sits inside dom0's pfns, RAM above 4 GiB.
 DOM0_CONFIGS=${DOM0_CONFIGS:-64M:512 129M:512 512M:1024 1025M:2048 4608M:6144}
 GUEST_CMDLINE=${CMDLINE:-audit}
+# name:memory:maxmem:command line (tests/xl/run-domu.sh).  129: odd size;
+# 128/1024: balloons up to maxmem; dump-*: xl dump-core checked against
+# the guest's own p2m, through the linear list and the frame list.
+DOMU_MATRIX=${DOMU_MATRIX:-m64:64:64:audit;m129:129:129:audit;m128max1024:128:1024:audit;m1025:1025:1025:audit;dump-linear:64:64:tests=boot.*,p2m.* audit hold p2m_list=linear;dump-tree:64:64:tests=boot.*,p2m.* audit hold p2m_list=tree}
 total_pass=0 total_fail=0 total_skip=0
 failed_steps=()
 logs=$top/build/logs
@@ -20,7 +26,9 @@ mkdir -p "$logs"
 # Adds the last "N passed, N failed[, N skipped]" line of $1 to the totals.
 count() {
     local line
-    line=$(tr -d '\r' < "$1" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+    # "N passed, N failed[, N skipped]", maybe after one "word:".
+    line=$(tr -d '\r' < "$1" | grep -E '^([A-Za-z0-9_-]+: )?[0-9]+ passed, [0-9]+ failed' \
+           | tail -n 1 | sed -E 's/^[A-Za-z0-9_-]+: //')
     [ -n "$line" ] || return 1
     set -- $line
     total_pass=$((total_pass + $1))
@@ -79,6 +87,12 @@ start=$(date +%s)
 step host "$top/build/host-tests"
 step elf "$top/tests/check-elf.sh"
 run_guests
+if [ -n "$DOMU_MATRIX" ]; then
+    # dom0 here is Linux with the toolstack: not the pvmm DOM0_MEM.
+    step domU env -u DOM0_MEM -u QEMU_MEM -u CMDLINE MATRIX="$DOMU_MATRIX" \
+        QUIET=1 TIMEOUT=${DOMU_TIMEOUT:-1500} \
+        "$top/tests/xl/run-domu.sh"
+fi
 step selftest "$top/tests/run-selftest.sh"
 
 echo "===="

@@ -12,6 +12,7 @@
 #include <pvmm/layout.h>
 #include <pvmm/cpu.h>
 #include <pvmm/mm.h>
+#include <pvmm/p2m.h>
 
 struct boot_options boot_opts;
 
@@ -32,6 +33,25 @@ static void print_boot_details(const start_info_t *si)
            si->nr_pt_frames, si->mfn_list);
 }
 
+/*
+ * `hold`: stay alive for `xl dump-core`.  The digest is what the checker
+ * in dom0 must find in the core's .xen_p2m section.
+ */
+static void __noreturn hold_for_dump(void)
+{
+    unsigned long count;
+    uint64_t hash;
+
+    p2m_digest(&count, &hash);
+    printk("P2M-DIGEST populated=%lu hash=%016lx\n", count, hash);
+    printk("pvmm: holding for dump-core (p2m_cr3 %s)\n",
+           xen_shared_info->arch.p2m_cr3 ? "set: linear list"
+                                         : "0: frame list");
+    (void)cons_flush(CONS_RING_WAIT_NS);
+    for ( ; ; )
+        (void)HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+}
+
 void __noreturn start_kernel(start_info_t *si)
 {
     char err[CMDLINE_ERR_LEN];
@@ -48,9 +68,13 @@ void __noreturn start_kernel(start_info_t *si)
                        &boot_opts, err);
     if ( !rc && boot_opts.verbose )
         print_boot_details(si);
-    mm_init(si, !rc && boot_opts.verbose);
+    if ( rc )
+        boot_opts = (struct boot_options){ 0 };     /* run nothing of it */
+    mm_init(si, &boot_opts);
 
     test_main(&boot_opts, rc ? err : NULL);
+    if ( !rc && boot_opts.hold )
+        hold_for_dump();
 
     /* The result line is the last thing a runner needs: let it drain. */
     (void)cons_flush(CONS_RING_WAIT_NS);

@@ -6,6 +6,12 @@
  *   verbose                print extra detail while booting and testing
  *   bench                  run the benchmarks after the tests
  *   audit                  check the p2m's invariants after every test
+ *   hold                   after the result, print the p2m's digest and
+ *                          block instead of shutting down (xl dump-core)
+ *   p2m_list=tree          publish only the three-level frame list for
+ *                          the tools, not the linear list (p2m_cr3 = 0)
+ *   p2m_list=linear        publish the linear list (p2m_cr3) even if the
+ *                          tools did not set SIF_VIRT_P2M_4TOOLS
  *
  * Anything else is an error that names the offending word.
  */
@@ -24,6 +30,8 @@ struct boot_options {
     bool verbose;
     bool bench;
     bool audit;
+    bool hold;
+    enum { P2M_LIST_AUTO, P2M_LIST_TREE, P2M_LIST_LINEAR } p2m_list;
 };
 
 /*

@@ -17,7 +17,9 @@ struct mm_boot_stats {
 
 extern struct mm_boot_stats mm_boot_stats;
 
+struct boot_options;
+
 /* Panics if any step fails: nothing can run on a half-built tree. */
-void mm_init(const start_info_t *si, bool verbose);
+void mm_init(const start_info_t *si, const struct boot_options *opts);
 
 #endif /* PVMM_MM_H */

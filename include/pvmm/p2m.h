@@ -89,7 +89,18 @@ void p2m_tree_init(void);
 int p2m_e820_init(const start_info_t *si);
 void p2m_e820_print(void);
 int p2m_revector(void);
-int p2m_frames_init(void);
+/*
+ * Publishes the frame list, and the linear list (p2m_cr3) if `linear`
+ * says so: 1 always, 0 never, -1 if the tools set SIF_VIRT_P2M_4TOOLS.
+ */
+int p2m_frames_init(int linear);
+
+/*
+ * A digest of every populated (pfn, mfn) pair in pfn order: the count and
+ * a 64-bit FNV-1a hash over the pairs as little-endian 64-bit words.  The
+ * dump-core checker (tests/xl/p2m-digest.c) computes the same from a core.
+ */
+void p2m_digest(unsigned long *count, uint64_t *hash);
 
 /* Before revector: one past the highest populated pfn. */
 pfn_t p2m_populated_end(void);

@@ -11,6 +11,8 @@
 #include <pvmm/shared_info.h>
 #include <pvmm/lib.h>
 #include <pvmm/hypercall.h>
+#include <pvmm/time.h>
+#include <pvmm/sched.h>
 
 #define GIB_PFNS    (1UL << 18)
 #define ROUND_FRAMES 1000
@@ -75,10 +77,19 @@ TEST(balloon, release_and_populate_1000_frames_1000_times)
     ASSERT_EQ(balloon_get_stats()->short_calls, 0);
 }
 
-/* Four frames at about 1 GiB, 64 GiB, 4 TiB and 15 TiB of pfns. */
-static const unsigned long sparse_pfn[] = {
-    (1UL << 18) + 17, (1UL << 24) + 1000, (1UL << 30) + 3, 15UL << 28,
-};
+/*
+ * Four frames at about 1 GiB (or just above the guest, if it is larger),
+ * 64 GiB, 4 TiB and 15 TiB of pseudo-physical space.
+ */
+static unsigned long sparse_pfn[4];
+
+static void choose_sparse_pfns(void)
+{
+    sparse_pfn[0] = MAX(1UL << 18, ROUNDUP(p2m_size, GIB_PFNS)) + 17;
+    sparse_pfn[1] = (1UL << 24) + 1000;
+    sparse_pfn[2] = (1UL << 30) + 3;
+    sparse_pfn[3] = 15UL << 28;
+}
 
 /* Each frame is mapped, writable and holds what was written. */
 static void check_sparse_frames(void)
@@ -110,6 +121,8 @@ TEST(balloon, sparse_populate_terabytes_apart)
     struct p2m_stats s0, s1, s2;
     unsigned int i;
 
+    choose_sparse_pfns();
+    ASSERT_LT(sparse_pfn[0], sparse_pfn[1]);
     for ( i = 0; i < ARRAY_SIZE(sparse_pfn); i++ )
         pfns[i] = _pfn(sparse_pfn[i]);
     /* Make room first: a domU sits at its reservation. */
@@ -199,4 +212,57 @@ TEST(balloon, populate_rejects_a_populated_or_impossible_pfn)
     ASSERT_EQ(balloon_populate(_pfn(P2M_MAX_PFNS), 1, &done), -XEN_EINVAL);
     taken = _pfn(P2M_MAX_PFNS);
     ASSERT_EQ(balloon_release_pfns(&taken, 1, &done), -XEN_EINVAL);
+}
+
+/* Waits about ns, yielding: long enough for dom0's `xl list` to see it. */
+static void linger(uint64_t ns)
+{
+    uint64_t end = time_now_ns() + ns;
+
+    while ( time_now_ns() < end )
+        sched_yield();
+}
+
+/*
+ * A domU with maxmem above memory: balloon up to the maximum reservation
+ * and back.  It lingers at the top so that dom0's `xl list` sees it
+ * (tests/xl/job.sh records the range; run-domu.sh checks it).
+ */
+TEST(balloon, up_to_maxmem_and_back)
+{
+    unsigned long free0 = frame_free_count(), base = fresh_region(), done;
+    domid_t self = DOMID_SELF;
+    long cur = HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
+    long max = HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self);
+    uint64_t deadline = time_now_ns() + 10 * NSEC_PER_SEC;
+    unsigned long p;
+
+    /* A domU's room appears when dom0 raises its target (xl mem-set). */
+    while ( !xen_is_dom0() && max <= cur + 256 && time_now_ns() < deadline )
+    {
+        linger(NSEC_PER_SEC / 10);
+        max = HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self);
+    }
+    if ( max >= 0xffffffffL || max <= cur + 256 )
+        SKIP("no room between the reservation (%ld) and its maximum (%ld)",
+             cur, max);
+    ASSERT_EQ(balloon_populate(_pfn(base), max - cur, &done), 0);
+    ASSERT_EQ(done, (unsigned long)(max - cur));
+    ASSERT_EQ(HYPERVISOR_memory_op(XENMEM_current_reservation, &self), max);
+    printk("BALLOON-AT-MAX pages=%ld\n", max);
+    linger(3 * NSEC_PER_SEC);
+
+    for ( p = base; p < base + done; p += BALLOON_BATCH )
+    {
+        pfn_t list[BALLOON_BATCH];
+        unsigned long i, n = MIN(BALLOON_BATCH, base + done - p), d;
+
+        for ( i = 0; i < n; i++ )
+            list[i] = _pfn(p + i);
+        ASSERT_EQ(balloon_release_pfns(list, n, &d), 0);
+        ASSERT_EQ(d, n);
+    }
+    ASSERT_EQ(HYPERVISOR_memory_op(XENMEM_current_reservation, &self), cur);
+    ASSERT_EQ(frame_free_count(), free0);
+    ASSERT_EQ(p2m_audit(), 0);
 }

@@ -12,6 +12,8 @@
 #include <pvmm/pt.h>
 #include "../../mm/p2m_internal.h"
 
+extern struct boot_options boot_opts;
+
 #define GIB_PFNS    (1UL << 18)
 
 /* Moves frame mfn from pfn `from` to pfn `to`: p2m both ways and the M2P. */
@@ -196,7 +198,14 @@ TEST(p2m, published_for_the_tools)
 
     ASSERT_EQ(a->max_pfn, p2m_size);
     ASSERT_EQ(a->p2m_vaddr, P2M_BASE);
-    ASSERT_EQ(a->p2m_cr3, xen_pfn_to_cr3(mfn_x(pt_kernel_root())));
+    /* Published only as the command line or the tools' flag says. */
+    ASSERT_TRUE(a->p2m_cr3 == 0 ||
+                a->p2m_cr3 == xen_pfn_to_cr3(mfn_x(pt_kernel_root())));
+    if ( boot_opts.p2m_list == P2M_LIST_AUTO )
+        ASSERT_EQ(!!a->p2m_cr3,
+                  !!(xen_start_info->flags & SIF_VIRT_P2M_4TOOLS));
+    else
+        ASSERT_EQ(!!a->p2m_cr3, boot_opts.p2m_list == P2M_LIST_LINEAR);
     ASSERT_EQ(a->p2m_generation & 1, 0);
     if ( p2m_size <= P2M_FRAME_LIST_PFNS )
     {

@@ -31,6 +31,19 @@ HOST_TEST(cmdline_all_options)
     CHECK_STREQ(o.globs[2], "d");
 }
 
+HOST_TEST(cmdline_dump_core_options)
+{
+    struct boot_options o;
+    char err[CMDLINE_ERR_LEN];
+
+    CHECK_EQ(parse("audit hold p2m_list=tree", &o, err), 0);
+    CHECK(o.audit && o.hold && o.p2m_list == P2M_LIST_TREE);
+    CHECK_EQ(parse("p2m_list=linear", &o, err), 0);
+    CHECK(o.p2m_list == P2M_LIST_LINEAR);
+    CHECK_EQ(parse("p2m_list=both", &o, err), -1);
+    CHECK_STREQ(err, "unknown option 'p2m_list=both'");
+}
+
 HOST_TEST(cmdline_unknown_option)
 {
     struct boot_options o;

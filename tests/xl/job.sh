@@ -17,6 +17,14 @@
 #     ... the guest's console, as xenconsoled logged it ...
 #     PVMM-GUEST-END NAME rc=N reason=R domid=D secs=S
 #     [PVMM-DIAG-BEGIN NAME ... PVMM-DIAG-END NAME]
+# A guest with maxmem above memory gets `xl mem-set NAME MAXMEM` right
+# after it is created.  While a guest runs, `xl list` is sampled; before its end marker:
+#     PVMM-MEMORY NAME min=MIB max=MIB
+# A guest whose command line has `hold` prints its p2m digest and stays:
+# job.sh then runs `xl dump-core` on it, computes the digest of the core's
+# .xen_p2m section with /pvmm/p2m-digest, prints
+#     PVMM-DUMPCORE NAME guest="P2M-DIGEST ..." core="P2M-DIGEST ..." match=yes|no
+# and destroys it; reason is then "held", and rc 1 if the digests differ.
 # rc is 0 when the domain was created and went away by itself, the exit
 # status of xl create when that failed, 124 when the guest ran out of time
 # (it is then destroyed).  reason is the shutdown reason that xl's monitor
@@ -97,8 +105,27 @@ capture_live() {                # capture_live NAME DOMID
     } > "/run/pvmm/$1.live" 2>&1
 }
 
+# dump-core of a held guest, checked against the digest it printed.
+check_held() {                  # check_held NAME CONLOG; returns 0 on a match
+    local name="$1" core="/run/pvmm/$1.core" guest core_digest
+    guest=$(grep -a -o 'P2M-DIGEST populated=[0-9]* hash=[0-9a-f]*' "$2" | tail -n 1)
+    bounded 120 xl dump-core "$name" "$core" > "/run/pvmm/$name.dump" 2>&1
+    core_digest=$(bounded 60 /pvmm/p2m-digest "$core" 2>&1)
+    rm -f "$core"
+    xlt destroy "$name"
+    if [ -n "$guest" ] && [ "$guest" = "$core_digest" ]; then
+        echo "PVMM-DUMPCORE $name guest=\"$guest\" core=\"$core_digest\" match=yes"
+        return 0
+    fi
+    echo "PVMM-DUMPCORE $name guest=\"$guest\" core=\"$core_digest\" match=no"
+    show "/run/pvmm/$name.dump"
+    return 1
+}
+
 run_guest() {                   # run_guest NAME MEMORY MAXMEM EXTRA
     local name="$1" cfg="/run/pvmm/$1.cfg" conlog="$conlog_dir/guest-$1.log"
+    local extra="$4"            # the loop below reuses the positional ones
+    local mem_min='' mem_max=''  # MiB, as `xl list` showed it while it ran
     local rc=0 reason=unknown domid=- state='' line code t0 deadline gone=0 secs
 
     render "$@" > "$cfg"
@@ -112,6 +139,12 @@ run_guest() {                   # run_guest NAME MEMORY MAXMEM EXTRA
         # Whatever xl left half-built must not hold memory for the next one.
         xlt destroy "$name" >/dev/null 2>&1
     else
+        # maxmem is only the ceiling: Xen's limit is the target (+1 MiB).
+        # Raise the target, as an admin would, so the guest can balloon up.
+        if [ "$3" -gt "$2" ]; then
+            xlt mem-set "$name" "${3}m" > "/run/pvmm/$name.memset" 2>&1 \
+                || log "xl mem-set $name ${3}m failed: $(cat "/run/pvmm/$name.memset")"
+        fi
         deadline=$(( $(now_cs) + GUEST_TIMEOUT * 100 ))
         while :; do
             line=$(xlt list "$name" 2>/dev/null | sed -n 2p)
@@ -122,7 +155,17 @@ run_guest() {                   # run_guest NAME MEMORY MAXMEM EXTRA
                 set -- $line
                 domid=$2
                 state=$5
+                [ -z "$mem_min" ] || [ "$3" -lt "$mem_min" ] && mem_min=$3
+                [ -z "$mem_max" ] || [ "$3" -gt "$mem_max" ] && mem_max=$3
             fi
+            case " $extra " in
+            *" hold "*)
+                if grep -aq 'P2M-DIGEST' "$conlog" 2>/dev/null; then
+                    check_held "$name" "$conlog" || rc=1
+                    reason=held
+                    break
+                fi ;;
+            esac
             if [ "$(now_cs)" -ge "$deadline" ]; then
                 log "$name still there after ${GUEST_TIMEOUT}s (state $state): destroying it"
                 capture_live "$name" "$domid"
@@ -159,8 +202,10 @@ run_guest() {                   # run_guest NAME MEMORY MAXMEM EXTRA
 
     echo "PVMM-GUEST-BEGIN $name"
     show "$conlog"
+    echo "PVMM-MEMORY $name min=${mem_min:-?} max=${mem_max:-?}"
     echo "PVMM-GUEST-END $name rc=$rc reason=$reason domid=$domid secs=$secs"
-    if [ "$DIAG" = always ] || [ "$rc" -ne 0 ] || [ "$reason" != poweroff ] \
+    if [ "$DIAG" = always ] || [ "$rc" -ne 0 ] || \
+       { [ "$reason" != poweroff ] && [ "$reason" != held ]; } \
        || ! grep -q 'Test result:' "$conlog" 2>/dev/null; then
         diag "$name" "$domid"
     fi

@@ -16,8 +16,9 @@
 #   GUEST_TIMEOUT  seconds one guest may run before dom0 destroys it (60)
 #   DOM0_MEM       dom0's memory in MiB (512), Xen's dom0_mem=
 #   QEMU_MEM       QEMU's memory in MiB; by default DOM0_MEM + the sum of
-#                  the guests' memory + 256 for Xen, at least 1024 and at
-#                  most half of the host's available memory
+#                  the guests' maxmem (they may balloon up to it) + 256
+#                  for Xen, at least 1024 and at most half of the host's
+#                  available memory
 #   KERNEL         the guest kernel (default build/pvmm)
 #   DOM0_CMDLINE   extra words for dom0 Linux's command line
 #   XEN_EXTRA      extra words for Xen's command line (the last of the
@@ -43,6 +44,7 @@ MATRIX=${MATRIX:-}
 TIMEOUT=${TIMEOUT:-300}
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-60}
 DOM0_MEM=${DOM0_MEM:-512}
+DOM0_MEM=${DOM0_MEM%[Mm]}            # 512M and 512 both mean MiB
 DOM0_CMDLINE=${DOM0_CMDLINE:-}
 QUIET=${QUIET:-0}
 
@@ -84,7 +86,8 @@ fi
 [ ${#names[@]} -gt 0 ] || die "MATRIX names no guest"
 
 sum=0
-for m in "${mems[@]}"; do sum=$(( sum + m )); done
+# maxmem, not memory: a guest may balloon up to it (xl mem-set, job.sh).
+for m in "${maxmems[@]}"; do sum=$(( sum + m )); done
 if [ -z "${QEMU_MEM:-}" ]; then
     QEMU_MEM=$(( DOM0_MEM + sum + 256 ))
     [ "$QEMU_MEM" -ge 1024 ] || QEMU_MEM=1024
@@ -121,10 +124,19 @@ LOG=${LOG:-$top/build/logs/domu-$stamp.log}
 : > "$LOG" || die "cannot write $LOG"
 run=$(mktemp -d "$top/build/xl/run.XXXXXX") || die "cannot create a run directory"
 
-# The per-run archive: /pvmm/pvmm and /pvmm/job.conf, appended to the
-# cached initramfs (Linux unpacks concatenated archives in turn).
+# The dump-core checker, static so it runs in dom0 as it is.
+checker=$top/build/xl/p2m-digest
+if [ ! -x "$checker" ] || [ "$here/p2m-digest.c" -nt "$checker" ]; then
+    gcc -static -O2 -Wall -Wextra -Werror -o "$checker" "$here/p2m-digest.c" \
+        || die "cannot build the dump-core checker"
+fi
+
+# The per-run archive: /pvmm/pvmm, /pvmm/job.conf and the checker,
+# appended to the cached initramfs (Linux unpacks concatenated archives
+# in turn).
 mkdir -p "$run/stage/pvmm"
 cp "$kernel" "$run/stage/pvmm/pvmm" || die "cannot copy $kernel"
+cp "$checker" "$run/stage/pvmm/p2m-digest" || die "cannot copy $checker"
 {
     echo "# written by tests/xl/run-domu.sh"
     echo "GUEST_TIMEOUT=$GUEST_TIMEOUT"
@@ -132,7 +144,7 @@ cp "$kernel" "$run/stage/pvmm/pvmm" || die "cannot copy $kernel"
         echo "${names[$i]} ${mems[$i]} ${maxmems[$i]} ${cmdlines[$i]}"
     done
 } > "$run/stage/pvmm/job.conf"
-(cd "$run/stage" && printf '%s\n' pvmm pvmm/pvmm pvmm/job.conf \
+(cd "$run/stage" && printf '%s\n' pvmm pvmm/pvmm pvmm/job.conf pvmm/p2m-digest \
     | "$busybox" cpio -o -H newc 2>/dev/null) | gzip -n > "$run/run.cpio.gz" \
     || die "cannot write the per-run archive"
 cat "$initramfs" "$run/run.cpio.gz" > "$run/initrd.img" || die "cannot write $run/initrd.img"
@@ -230,7 +242,31 @@ rank_of() {
         *) echo 3 ;;
     esac
 }
-worst=0
+# A held guest must have been dumped, with matching digests.
+check_dump() {                  # check_dump NAME CMDLINE: 0 ok, 1 bad, 2 none
+    local dump
+    dump=$(grep -E "^PVMM-DUMPCORE $1 " <<< "$clean" | tail -n 1)
+    case " $2 " in *" hold "*) ;; *) return 2 ;; esac
+    echo "run-domu: $1: dump-core: ${dump:-no PVMM-DUMPCORE line from dom0}"
+    [[ $dump == *match=yes ]]
+}
+
+# A guest with maxmem above memory that ballooned up (BALLOON-AT-MAX):
+# dom0's `xl list` must have seen it above halfway to maxmem.
+check_memory() {                # check_memory NAME MEM MAXMEM CONSOLE: 0/1/2
+    local seen max
+    [ "$3" -gt "$2" ] || return 2
+    if ! grep -q '^BALLOON-AT-MAX' <<< "$4"; then
+        echo "run-domu: $1: maxmem $3 > memory $2, but it never ballooned up"
+        return 1
+    fi
+    seen=$(grep -E "^PVMM-MEMORY $1 " <<< "$clean" | tail -n 1)
+    max=${seen##*max=}
+    echo "run-domu: $1: xl list saw ${seen#PVMM-MEMORY $1 } MiB (memory $2, maxmem $3)"
+    [[ $max =~ ^[0-9]+$ ]] && [ "$max" -gt $(( ($2 + $3) / 2 )) ]
+}
+
+worst=0 passed=0 failed=0 skipped=0
 for i in "${!names[@]}"; do
     n=${names[$i]}
     console=$(guest_part "$n" PVMM-GUEST-BEGIN PVMM-GUEST-END)
@@ -244,7 +280,23 @@ for i in "${!names[@]}"; do
         how=${endline#*PVMM-GUEST-END "$n" }
         [ -n "$endline" ] || how="never reported back by dom0"
         echo "run-domu: $n: Test result: NONE (no result line; $how)"
+        failed=$((failed + 1))
     fi
+    counts=$(tr -d '\r' <<< "$console" | grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' | tail -n 1)
+    if [ -n "$counts" ]; then
+        set -- $counts
+        passed=$((passed + $1)) failed=$((failed + $3)) skipped=$((skipped + $5))
+    fi
+    check_dump "$n" "${cmdlines[$i]}"
+    case $? in
+        0) passed=$((passed + 1)) ;;
+        1) failed=$((failed + 1)); worst=4 ;;
+    esac
+    check_memory "$n" "${mems[$i]}" "${maxmems[$i]}" "$console"
+    case $? in
+        0) passed=$((passed + 1)) ;;
+        1) failed=$((failed + 1)); worst=4 ;;
+    esac
     if [ "$QUIET" != 1 ] && { [ -z "$result" ] || [ "$result" = FAILURE ] || [ "$result" = ERROR ]; } \
        && grep -q "PVMM-GUEST-START $n " <<< "$clean"; then
         xenlines=$(guest_part "$n" PVMM-GUEST-START PVMM-GUEST-BEGIN 1 | grep -E '^\((XEN|d[0-9]+)\)')
@@ -274,4 +326,6 @@ case "$worst" in
 esac
 printf 'run-domu: Test result: %s after %.1f s (%d guest(s), log: %s)\n' \
     "$result" "$elapsed" "${#names[@]}" "$LOG" >&2
+# Every guest's tests and every dump-core check, in one closing line.
+echo "domU: $passed passed, $failed failed, $skipped skipped"
 exit "$code"
