@@ -5,6 +5,7 @@
 #                   DOM0_MEM, TIMEOUT)
 #   make test       host unit tests + the in-guest suite; ends with a
 #                   "N passed, N failed" line
+#   make bench      the benchmarks, printed and saved to build/bench.txt
 #   make check-host host unit tests only
 #   make deps       install what the above need (Debian 12, as root)
 
@@ -42,11 +43,14 @@ SRCS := boot/head.S boot/notes.S \
         mm/p2m_tree.c mm/p2m_e820.c mm/p2m_linear.c mm/p2m_frames.c \
         mm/p2m_audit.c mm/balloon.c \
         lib/string.c lib/format.c lib/printk.c lib/cmdline.c lib/glob.c \
+        lib/stats.c \
         tests/guest/harness.c tests/guest/test_boot.c \
         tests/guest/test_cmdline.c tests/guest/test_console.c \
         tests/guest/test_traps.c tests/guest/test_mm.c \
         tests/guest/test_pt.c tests/guest/test_p2m.c \
-        tests/guest/test_balloon.c tests/guest/test_selftest.c
+        tests/guest/test_balloon.c tests/guest/test_selftest.c \
+        tests/bench/bench.c tests/bench/bench_p2m.c tests/bench/bench_pin.c \
+        tests/bench/bench_mm.c tests/bench/bench_balloon.c
 
 OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(SRCS)))
 DEPS := $(OBJS:.o=.d)
@@ -86,8 +90,9 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
                -I tests/host -Dsnprintf=pvmm_snprintf -Dvsnprintf=pvmm_vsnprintf
 HOST_SRCS   := tests/host/host_main.c tests/host/test_format.c \
                tests/host/test_cmdline.c tests/host/test_glob.c \
-               tests/host/test_pmap.c \
-               lib/format.c lib/cmdline.c lib/glob.c mm/pmap_report.c
+               tests/host/test_pmap.c tests/host/test_stats.c \
+               lib/format.c lib/cmdline.c lib/glob.c mm/pmap_report.c \
+               lib/stats.c
 
 $(BUILD)/host-tests: $(HOST_SRCS) $(wildcard include/pvmm/*.h tests/host/*.h)
 	@mkdir -p $(BUILD)
@@ -112,10 +117,15 @@ test: deps
 	$(MAKE) $(BUILD)/pvmm $(BUILD)/host-tests
 	tests/run-all.sh
 
+# The benchmarks: dom0 with 1 GiB, figures to build/bench.txt.
+bench: deps
+	$(MAKE) $(BUILD)/pvmm
+	tests/run-bench.sh
+
 deps:
 	@tests/deps.sh all
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/pvmm $(BUILD)/host-tests $(BUILD)/logs
 
-.PHONY: all run test check-host deps clean
+.PHONY: all run test bench check-host deps clean

@@ -20,6 +20,7 @@
 #include <pvmm/panic.h>
 #include <pvmm/lib.h>
 #include <pvmm/cmdline.h>
+#include <pvmm/time.h>
 
 struct mm_boot_stats mm_boot_stats;
 
@@ -35,21 +36,30 @@ static void p2m_print_stats(void)
            st.identity_leaf_maps, st.private_l1, st.shared_l1_maps,
            st.private_l2, st.shared_l2_maps, st.frame_list_pages);
     printk("mm: revector: %lu hypercalls, %lu multicall entries, %lu mmu ops, "
-           "%lu TLB flushes\n", mm_boot_stats.revector.hypercalls,
-           mm_boot_stats.revector.entries, mm_boot_stats.revector.mmu_ops,
-           mm_boot_stats.revector.tlb_flushes);
+           "%lu TLB flushes\n", mm_boot_stats.revector.mc.hypercalls,
+           mm_boot_stats.revector.mc.entries, mm_boot_stats.revector.mc.mmu_ops,
+           mm_boot_stats.revector.mc.tlb_flushes);
 }
 
-static struct mc_stats stats_since(const struct mc_stats *before)
+/* Starts measuring a step. */
+static void step_begin(struct mm_step_cost *c)
+{
+    c->mc = *mc_get_stats();
+    c->cycles = rdtsc();
+}
+
+/* Turns the snapshot into what the step cost. */
+static void step_end(struct mm_step_cost *c)
 {
     const struct mc_stats *now = mc_get_stats();
 
-    return (struct mc_stats){
-        .hypercalls = now->hypercalls - before->hypercalls,
-        .entries = now->entries - before->entries,
-        .mmu_ops = now->mmu_ops - before->mmu_ops,
-        .tlb_flushes = now->tlb_flushes - before->tlb_flushes,
-        .invlpgs = now->invlpgs - before->invlpgs,
+    c->cycles = rdtsc() - c->cycles;
+    c->mc = (struct mc_stats){
+        .hypercalls = now->hypercalls - c->mc.hypercalls,
+        .entries = now->entries - c->mc.entries,
+        .mmu_ops = now->mmu_ops - c->mc.mmu_ops,
+        .tlb_flushes = now->tlb_flushes - c->mc.tlb_flushes,
+        .invlpgs = now->invlpgs - c->mc.invlpgs,
     };
 }
 
@@ -90,7 +100,6 @@ static void fixmap_init(void)
 void mm_init(const start_info_t *si, const struct boot_options *opts)
 {
     bool verbose = opts->verbose;
-    struct mc_stats before;
     int rc;
 
     p2m_init(si);
@@ -98,7 +107,9 @@ void mm_init(const start_info_t *si, const struct boot_options *opts)
     frame_early_init(bootmap.used_end, si->nr_pages);
     reserve_special_pages(si);
     pt_roles_early_range(bootmap.pt_first, bootmap.pt_count);
+    step_begin(&mm_boot_stats.tree);
     p2m_tree_init();
+    step_end(&mm_boot_stats.tree);
     if ( (rc = p2m_e820_init(si)) != 0 )
         panic("mm: cannot apply the memory map: %d", rc);
     frame_set_total(pfn_x(p2m_populated_end()));
@@ -109,22 +120,25 @@ void mm_init(const start_info_t *si, const struct boot_options *opts)
     if ( (rc = bootmap_protect_image()) != 0 )
         panic("mm: cannot set the image's permissions: %d", rc);
 
-    before = *mc_get_stats();
+    step_begin(&mm_boot_stats.directmap);
     if ( (rc = directmap_init()) != 0 )
         panic("mm: cannot build the direct map: %d", rc);
-    mm_boot_stats.directmap = stats_since(&before);
+    step_end(&mm_boot_stats.directmap);
     mm_boot_stats.directmap_pages = 1 + directmap.nr_l2 + directmap.nr_l1;
 
     if ( (rc = pt_roles_init()) != 0 ||
          (rc = frame_full_init(boot_va_to_pfn(_text))) != 0 )
         panic("mm: cannot allocate frame metadata: %d", rc);
 
-    before = *mc_get_stats();
-    if ( (rc = p2m_revector()) != 0 ||
-         (rc = p2m_frames_init(opts->p2m_list == P2M_LIST_TREE ? 0 :
-                               opts->p2m_list == P2M_LIST_LINEAR ? 1 : -1)) != 0 )
+    step_begin(&mm_boot_stats.revector);
+    if ( (rc = p2m_revector()) != 0 )
         panic("mm: cannot build the linear p2m: %d", rc);
-    mm_boot_stats.revector = stats_since(&before);
+    step_end(&mm_boot_stats.revector);
+    step_begin(&mm_boot_stats.frame_list);
+    if ( (rc = p2m_frames_init(opts->p2m_list == P2M_LIST_TREE ? 0 :
+                               opts->p2m_list == P2M_LIST_LINEAR ? 1 : -1)) )
+        panic("mm: cannot publish the p2m frame list: %d", rc);
+    step_end(&mm_boot_stats.frame_list);
 
     if ( verbose )
     {
@@ -134,10 +148,10 @@ void mm_init(const start_info_t *si, const struct boot_options *opts)
                "%lu hypercalls, %lu multicall entries, %lu mmu ops, "
                "%lu TLB flushes\n", directmap.nr_pfns,
                mm_boot_stats.directmap_pages,
-               mm_boot_stats.directmap.hypercalls,
-               mm_boot_stats.directmap.entries,
-               mm_boot_stats.directmap.mmu_ops,
-               mm_boot_stats.directmap.tlb_flushes);
+               mm_boot_stats.directmap.mc.hypercalls,
+               mm_boot_stats.directmap.mc.entries,
+               mm_boot_stats.directmap.mc.mmu_ops,
+               mm_boot_stats.directmap.mc.tlb_flushes);
         printk("mm: %lu of %lu frames free\n", frame_free_count(),
                frame_total());
         p2m_print_stats();

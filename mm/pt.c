@@ -158,6 +158,12 @@ int pt_map_page(mfn_t root, unsigned long va, mfn_t mfn, uint64_t flags)
                 return -XEN_ENOMEM;
             }
             rc = pt_link(table, i, child, level - 1);
+            /*
+             * The next walk reads this entry back: in lazy mode it must
+             * not stay in the batch.  Leaf updates still ride together.
+             */
+            if ( !rc && mmu_lazy_active() )
+                rc = mc_flush();
             if ( rc )
                 return rc;
             e = pte_from_mfn(child, PT_TABLE_FLAGS);
@@ -167,8 +173,7 @@ int pt_map_page(mfn_t root, unsigned long va, mfn_t mfn, uint64_t flags)
     return pt_set_entry(table, pt_index(va, 1), pte_from_mfn(mfn, flags));
 }
 
-/* Frees the tables below entry e of a level-`level` table, then e's page. */
-static void free_subtree(pte_t e, unsigned int level)
+void pt_free_subtree(pte_t e, unsigned int level)
 {
     mfn_t table = pte_mfn(e);
     unsigned int i;
@@ -179,7 +184,7 @@ static void free_subtree(pte_t e, unsigned int level)
             pte_t child = pt_get_entry(table, i);
 
             if ( child & _PAGE_PRESENT )
-                free_subtree(child, level - 1);
+                pt_free_subtree(child, level - 1);
         }
     pt_free(table);
 }
@@ -203,7 +208,7 @@ int pt_free_tree(mfn_t root)
         if ( !(e & _PAGE_PRESENT) || pt_is_xen_slot(i) ||
              e == pt_get_entry(kroot, i) )
             continue;
-        free_subtree(e, 3);
+        pt_free_subtree(e, 3);
     }
     pt_free(root);
     return 0;

@@ -56,5 +56,16 @@ expect pmap_exhaustion_panics "tests=selftest.pmap_exhaustion_panics" 4 \
     '^PANIC: PMAP: all 8 slots in use: slot 0 mfn 0x[0-9a-f]+ \(test_selftest_pmap_exhaustion_panics\),( slot [1-7] mfn 0x[0-9a-f]+ \(test_selftest_pmap_exhaustion_panics\),?){7}$' \
     '^Test result: ERROR$'
 
+# The benchmarks run and print every figure (make bench must not rot).
+expect bench_prints_every_figure "bench tests=boot.start*" 0 \
+    '^BENCH mm\.init\.directmap cycles=[0-9]+ .*hypercalls=[0-9]+' \
+    '^BENCH p2m\.lookup\.tree cycles_per_op=[0-9]+' \
+    '^BENCH p2m\.lookup\.linear cycles_per_op=[0-9]+' \
+    '^BENCH p2m\.lookup\.array cycles_per_op=[0-9]+' \
+    '^BENCH pt\.pin\.batched\.pages4096 .*hypercalls=[0-9]+ .*tlb_flushes=1$' \
+    '^BENCH pt\.pin\.unbatched\.pages4096 .*hypercalls=4098 ' \
+    '^BENCH balloon\.populate\.frames1000 cycles=[0-9]+' \
+    '^Test result: SUCCESS$'
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

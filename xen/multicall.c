@@ -44,6 +44,19 @@ static struct {
 
 static struct mc_stats stats;
 static struct mc_error last_error;
+static bool unbatched;
+static int flush_batch(bool final);
+
+void mc_set_unbatched(bool on)
+{
+    unbatched = on;
+}
+
+/* In unbatched mode each operation goes out as soon as it is queued. */
+static int maybe_issue_now(int rc)
+{
+    return (!rc && unbatched) ? flush_batch(false) : rc;
+}
 
 static const char *hypercall_name(unsigned int op)
 {
@@ -71,7 +84,7 @@ static void *mc_extend(unsigned int op, size_t size)
     struct entry_meta *m;
     void *slot;
 
-    if ( !batch.nr_entries )
+    if ( !batch.nr_entries || unbatched )
         return NULL;
     e = &batch.entries[batch.nr_entries - 1];
     m = &batch.meta[batch.nr_entries - 1];
@@ -87,7 +100,6 @@ static void *mc_extend(unsigned int op, size_t size)
     return slot;
 }
 
-static int flush_batch(bool final);
 
 /*
  * Makes sure an entry and size bytes of arena are free.  Issuing a full
@@ -144,7 +156,7 @@ int mc_mmu_update(uint64_t ptr, uint64_t val)
     req->ptr = ptr;
     req->val = val;
     stats.mmu_ops++;
-    return rc;
+    return maybe_issue_now(rc);
 }
 
 int mc_mmuext(const struct mmuext_op *op)
@@ -159,7 +171,7 @@ int mc_mmuext(const struct mmuext_op *op)
         stats.tlb_flushes++;
     else if ( op->cmd == MMUEXT_INVLPG_LOCAL || op->cmd == MMUEXT_INVLPG_ALL )
         stats.invlpgs++;
-    return rc;
+    return maybe_issue_now(rc);
 }
 
 int mc_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags)
@@ -175,7 +187,7 @@ int mc_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags)
         stats.tlb_flushes++;
     else if ( (flags & UVMF_FLUSHTYPE_MASK) == UVMF_INVLPG )
         stats.invlpgs++;
-    return rc;
+    return maybe_issue_now(rc);
 }
 
 void mc_request_tlb_flush(void)

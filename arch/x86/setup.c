@@ -13,6 +13,7 @@
 #include <pvmm/cpu.h>
 #include <pvmm/mm.h>
 #include <pvmm/p2m.h>
+#include <pvmm/bench.h>
 
 struct boot_options boot_opts;
 
@@ -55,6 +56,7 @@ static void __noreturn hold_for_dump(void)
 void __noreturn start_kernel(start_info_t *si)
 {
     char err[CMDLINE_ERR_LEN];
+    struct test_run run;
     int rc;
 
     hypercall_page_check();
@@ -72,7 +74,12 @@ void __noreturn start_kernel(start_info_t *si)
         boot_opts = (struct boot_options){ 0 };     /* run nothing of it */
     mm_init(si, &boot_opts);
 
-    test_main(&boot_opts, rc ? err : NULL);
+    test_run(&boot_opts, rc ? err : NULL, &run);
+    /* After the tests, before the result line: the runner stops there. */
+    if ( !rc && boot_opts.bench && bench_main() )
+        test_run_error(&run, "some benchmarks could not run (BENCH-ERROR "
+                       "above)");
+    test_report(&run);
     if ( !rc && boot_opts.hold )
         hold_for_dump();
 

@@ -8,11 +8,19 @@
 #include <pvmm/xen.h>
 #include <pvmm/multicall.h>
 
-/* What bringing mm up cost, for the verbose boot and the tests. */
+/* One step of bringing mm up: what it cost. */
+struct mm_step_cost {
+    uint64_t cycles;            /* rdtsc */
+    struct mc_stats mc;         /* hypercalls, entries, mmu ops, flushes */
+};
+
+/* What bringing mm up cost, for the verbose boot, tests and benchmarks. */
 struct mm_boot_stats {
-    struct mc_stats directmap;  /* hypercalls etc. spent on the direct map */
+    struct mm_step_cost tree;       /* the boot p2m tree */
+    struct mm_step_cost directmap;
+    struct mm_step_cost revector;   /* the linear p2m */
+    struct mm_step_cost frame_list;
     unsigned long directmap_pages;  /* its L3 + L2 + L1 pages */
-    struct mc_stats revector;   /* ... on the linear p2m and frame list */
 };
 
 extern struct mm_boot_stats mm_boot_stats;

@@ -58,6 +58,12 @@ int mc_callback(void (*fn)(void *arg), void *arg);
 /* Issue everything queued; 0 or the first error. */
 int mc_flush(void);
 
+/*
+ * Unbatched mode, for the benchmarks' comparison: every queued operation
+ * is issued at once as its own hypercall.  Same code path, no batching.
+ */
+void mc_set_unbatched(bool on);
+
 /* Number of operations queued and not yet issued. */
 unsigned int mc_pending(void);
 

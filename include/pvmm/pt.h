@@ -68,6 +68,12 @@ int pt_walk(mfn_t root, unsigned long va, unsigned int level,
 /* Maps va -> mfn in root's tree, creating tables as needed. 0 or -XEN_E*. */
 int pt_map_page(mfn_t root, unsigned long va, mfn_t mfn, uint64_t flags);
 
+/*
+ * Frees the level-`level` table entry e points at and every table below
+ * it (not the pages the L1s map).  The subtree must be unlinked already.
+ */
+void pt_free_subtree(pte_t e, unsigned int level);
+
 /* Frees every private table page of an unpinned tree, root included. */
 int pt_free_tree(mfn_t root);
 

@@ -108,13 +108,25 @@ bool test_failed(void);
             return;                                                     \
     } while ( 0 )
 
+/* A run's outcome so far. */
+struct test_run {
+    unsigned int counts[TEST_FAILURE + 1];  /* tests per final status */
+    enum test_status status;                /* only ever gets worse */
+};
+
 /*
- * Runs the tests opts selects and prints the summary and result lines.
- * setup_error (or NULL) is a problem found before the tests, such as a bad
- * command line: it is printed and no test runs.
+ * Runs the tests opts selects.  setup_error (or NULL) is a problem found
+ * before the tests, such as a bad command line: it is printed and no test
+ * runs.
  */
-enum test_status test_main(const struct boot_options *opts,
-                           const char *setup_error);
+void test_run(const struct boot_options *opts, const char *setup_error,
+              struct test_run *run);
+
+/* Something after the tests went wrong (a benchmark could not run). */
+void test_run_error(struct test_run *run, const char *why);
+
+/* The summary line and, last of all, the result line. */
+void test_report(const struct test_run *run);
 
 const char *test_status_name(enum test_status status);
 

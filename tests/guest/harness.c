@@ -159,40 +159,48 @@ static enum test_status run_one(const struct test_case *t, const char *full,
     return cur.status;
 }
 
-enum test_status test_main(const struct boot_options *opts,
-                           const char *setup_error)
+void test_run(const struct boot_options *opts, const char *setup_error,
+              struct test_run *run)
 {
-    unsigned int counts[TEST_FAILURE + 1] = { 0 };
-    enum test_status status = TEST_SUCCESS, s;
     const struct test_case *t;
     const char *unused;
+    enum test_status s;
     char full[96];
 
+    *run = (struct test_run){ .status = TEST_SUCCESS };
     if ( setup_error )
-    {
-        printk("pvmm: %s\n", setup_error);
-        status = TEST_ERROR;
-    }
+        test_run_error(run, setup_error);
     else if ( (unused = unused_glob(opts)) != NULL )
     {
         printk("pvmm: tests=%s selects no test\n", unused);
-        status = TEST_ERROR;
+        run->status = TEST_ERROR;
     }
 
-    for ( t = __start_tests; status != TEST_ERROR && t < __stop_tests; t++ )
+    for ( t = __start_tests; run->status != TEST_ERROR && t < __stop_tests;
+          t++ )
     {
         snprintf(full, sizeof(full), "%s.%s", t->group, t->name);
         if ( !selected(opts, t, full) )
             continue;
         s = run_one(t, full, opts);
-        counts[s]++;
-        status = MAX(status, s);
+        run->counts[s]++;
+        run->status = MAX(run->status, s);
     }
+}
 
-    if ( status == TEST_SKIP && counts[TEST_SUCCESS] )
+void test_run_error(struct test_run *run, const char *why)
+{
+    printk("pvmm: %s\n", why);
+    run->status = MAX(run->status, TEST_ERROR);
+}
+
+void test_report(const struct test_run *run)
+{
+    enum test_status status = run->status;
+
+    if ( status == TEST_SKIP && run->counts[TEST_SUCCESS] )
         status = TEST_SUCCESS;      /* some skips among passes: fine */
-    printk("%u passed, %u failed, %u skipped\n", counts[TEST_SUCCESS],
-           counts[TEST_FAILURE], counts[TEST_SKIP]);
+    printk("%u passed, %u failed, %u skipped\n", run->counts[TEST_SUCCESS],
+           run->counts[TEST_FAILURE], run->counts[TEST_SKIP]);
     printk("Test result: %s\n", test_status_name(status));
-    return status;
 }

@@ -1,0 +1,161 @@
+/*
+ * p2m lookups: the three-level tree walk, the linear p2m, and a bare
+ * array load, over one shuffled sequence of populated pfns, after a
+ * warm-up; then the slow paths (missing and identity pfns).
+ */
+#include <pvmm/bench.h>
+#include <pvmm/p2m.h>
+#include <pvmm/p2m_tree.h>
+#include <pvmm/frame.h>
+#include <pvmm/directmap.h>
+#include <pvmm/time.h>
+#include <pvmm/printk.h>
+
+#define LOOKUPS     65536UL
+#define SEQ_VA      0x0000200000000000UL    /* L4 slot 64: nothing else */
+#define ARRAY_VA    (SEQ_VA + (1UL << 30))
+
+enum method { TREE, LINEAR, ARRAY };
+
+static const char *const method_name[] = { "tree", "linear", "array" };
+static struct p2m_tree tree;
+static volatile unsigned long sink;
+
+static void *tree_page_alloc(void)
+{
+    pfn_t pfn = frame_alloc();
+
+    return pfn_eq(pfn, INVALID_PFN) ? NULL : directmap_va(pfn);
+}
+
+static void tree_page_free(void *page)
+{
+    frame_free(_pfn(((unsigned long)page - DIRECTMAP_BASE) >> PAGE_SHIFT));
+}
+
+static const struct p2m_tree_pages tree_pages = {
+    tree_page_alloc, tree_page_free,
+};
+
+/* xorshift64: the same shuffled sequence in every boot. */
+static uint64_t next_random(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void fill_sequence(unsigned long *seq, unsigned long limit,
+                          bool populated)
+{
+    uint64_t state = 0x9e3779b97f4a7c15ULL;
+    unsigned long i, pfn;
+
+    for ( i = 0; i < LOOKUPS; i++ )
+    {
+        do
+            pfn = next_random(&state) % limit;
+        while ( p2m_is_populated(_pfn(pfn)) != populated );
+        seq[i] = pfn;
+    }
+}
+
+static uint64_t time_pass(enum method m, const unsigned long *seq,
+                          const unsigned long *array)
+{
+    unsigned long i, acc = 0;
+    uint64_t t0 = rdtsc();
+
+    for ( i = 0; i < LOOKUPS; i++ )
+    {
+        unsigned long pfn = seq[i];
+
+        if ( m == TREE )
+            acc ^= p2m_tree_lookup(&tree, pfn);
+        else if ( m == LINEAR )
+            acc ^= mfn_x(pfn_to_mfn(_pfn(pfn)));
+        else
+            acc ^= array[pfn];
+    }
+    sink = acc;
+    return rdtsc() - t0;
+}
+
+/* Median cycles per lookup for method m (after one warm-up pass). */
+static struct summary measure(enum method m, const unsigned long *seq,
+                              const unsigned long *array)
+{
+    uint64_t v[BENCH_REPS];
+    unsigned int r;
+
+    (void)time_pass(m, seq, array);
+    for ( r = 0; r < BENCH_REPS; r++ )
+        v[r] = time_pass(m, seq, array) / LOOKUPS;
+    return summarise(v, BENCH_REPS);
+}
+
+static void print_lookup(const char *name, struct summary s)
+{
+    printk("BENCH p2m.lookup.%s cycles_per_op=%lu ops=%lu reps=%u "
+           "min=%lu max=%lu\n", name, s.median, LOOKUPS, BENCH_REPS,
+           s.min, s.max);
+}
+
+/* Lookups that miss: missing pfns inside the p2m, and pfns beyond it. */
+static void bench_misses(unsigned long *seq)
+{
+    unsigned long i;
+
+    if ( p2m_nr_populated + LOOKUPS / 64 < p2m_size )
+    {
+        fill_sequence(seq, p2m_size, false);
+        print_lookup("missing", measure(LINEAR, seq, NULL));
+    }
+    for ( i = 0; i < LOOKUPS; i++ )
+        seq[i] = p2m_size + (i * 7919) % (1UL << 20);
+    print_lookup("beyond_size_identity", measure(LINEAR, seq, NULL));
+}
+
+void bench_p2m(void)
+{
+    unsigned long n = pfn_x(p2m_populated_end()), i;
+    unsigned long seq_pages = LOOKUPS * 8 / PAGE_SIZE;
+    unsigned long array_pages = (n * 8 + PAGE_SIZE - 1) / PAGE_SIZE;
+    unsigned long *seq = (unsigned long *)SEQ_VA;
+    unsigned long *array = (unsigned long *)ARRAY_VA;
+    struct summary s[3];
+    int rc;
+
+    rc = bench_map_region(SEQ_VA, seq_pages);
+    if ( !rc )
+        rc = bench_map_region(ARRAY_VA, array_pages);
+    if ( !rc )
+        rc = p2m_tree_build(&tree, (const unsigned long *)P2M_BASE, n,
+                            &tree_pages);
+    if ( rc )
+    {
+        bench_fail("p2m lookups: setting up", rc);
+        bench_unmap_region(SEQ_VA);
+        return;
+    }
+    for ( i = 0; i < n; i++ )
+        array[i] = mfn_x(pfn_to_mfn(_pfn(i)));
+    fill_sequence(seq, n, true);
+
+    for ( i = TREE; i <= ARRAY; i++ )
+    {
+        s[i] = measure(i, seq, array);
+        print_lookup(method_name[i], s[i]);
+    }
+    printk("BENCH p2m.lookup.ratio tree_over_linear=%lu.%02lu "
+           "linear_over_array=%lu.%02lu\n",
+           s[TREE].median / MAX(s[LINEAR].median, 1UL),
+           s[TREE].median * 100 / MAX(s[LINEAR].median, 1UL) % 100,
+           s[LINEAR].median / MAX(s[ARRAY].median, 1UL),
+           s[LINEAR].median * 100 / MAX(s[ARRAY].median, 1UL) % 100);
+    bench_misses(seq);
+
+    p2m_tree_destroy(&tree, &tree_pages);
+    bench_unmap_region(SEQ_VA);
+}
