@@ -61,7 +61,7 @@ step() {    # step NAME COMMAND...
 
 guest() {   # guest DOM0_MEM QEMU_MEM OUT: the suite's console, Xen's lines too
     DOM0_MEM=$1 QEMU_MEM=$2 QUIET=1 LOG=$3 CMDLINE=$GUEST_CMDLINE \
-        TIMEOUT=${TIMEOUT:-600} "$top/tests/run-dom0.sh" 2>> "$3.runner"
+        TIMEOUT=${TIMEOUT:-900} "$top/tests/run-dom0.sh" 2>> "$3.runner"
 }
 
 run_guests() {  # two at a time; reported in order

@@ -12,32 +12,34 @@
 
 static pfn_t pfns[FRAMES];
 
+/* Times one operation on the 1000 frames; counts its hypercalls. */
+static int timed(bool release, uint64_t *cycles, unsigned long *calls)
+{
+    unsigned long b = balloon_get_stats()->hypercalls;
+    unsigned long m = mc_get_stats()->hypercalls, done;
+    uint64_t t = rdtsc();
+    int rc = release ? balloon_release(FRAMES, pfns, &done)
+                     : balloon_populate_list(pfns, FRAMES, &done);
+
+    *cycles = rdtsc() - t;
+    *calls = balloon_get_stats()->hypercalls - b +
+             mc_get_stats()->hypercalls - m;
+    return rc;
+}
+
 void bench_balloon(void)
 {
-    uint64_t rel[BENCH_REPS], pop[BENCH_REPS], t;
-    unsigned long calls_rel = 0, calls_pop = 0, b, m, done;
+    uint64_t rel[BENCH_REPS], pop[BENCH_REPS];
+    unsigned long calls_rel = 0, calls_pop = 0;
     struct summary sr, sp;
     unsigned int r;
     int rc = 0;
 
     for ( r = 0; r < BENCH_REPS && !rc; r++ )
     {
-        b = balloon_get_stats()->hypercalls;
-        m = mc_get_stats()->hypercalls;
-        t = rdtsc();
-        rc = balloon_release(FRAMES, pfns, &done);
-        rel[r] = rdtsc() - t;
-        calls_rel = balloon_get_stats()->hypercalls - b +
-                    mc_get_stats()->hypercalls - m;
-        if ( rc )
-            break;
-        b = balloon_get_stats()->hypercalls;
-        m = mc_get_stats()->hypercalls;
-        t = rdtsc();
-        rc = balloon_populate_list(pfns, FRAMES, &done);
-        pop[r] = rdtsc() - t;
-        calls_pop = balloon_get_stats()->hypercalls - b +
-                    mc_get_stats()->hypercalls - m;
+        rc = timed(true, &rel[r], &calls_rel);
+        if ( !rc )
+            rc = timed(false, &pop[r], &calls_pop);
     }
     if ( rc )
         return bench_fail("balloon", rc);

@@ -160,6 +160,22 @@ TEST(balloon, sparse_populate_terabytes_apart)
     ASSERT_EQ(p2m_nr_populated, pop0);
 }
 
+/* Gives back the populated pfns first..first+n-1, every one of them. */
+static void release_range(unsigned long first, unsigned long n)
+{
+    pfn_t list[BALLOON_BATCH];
+    unsigned long p, i, k, done;
+
+    for ( p = first; p < first + n; p += k )
+    {
+        k = MIN(BALLOON_BATCH, first + n - p);
+        for ( i = 0; i < k; i++ )
+            list[i] = _pfn(p + i);
+        ASSERT_EQ(balloon_release_pfns(list, k, &done), 0);
+        ASSERT_EQ(done, k);
+    }
+}
+
 /*
  * Ask for more than Xen can give: a domU hits its maximum reservation,
  * dom0 (no maximum) the host's free memory.  The count must be exact,
@@ -188,15 +204,8 @@ TEST(balloon, short_populate_reports_exact_count)
     ASSERT_EQ(p2m_nr_populated, pop0 + done);
     ASSERT_EQ(p2m_audit(), 0);
 
-    for ( p = base; p < base + done; p += BALLOON_BATCH )
-    {
-        pfn_t list[BALLOON_BATCH];
-        unsigned long i, n = MIN(BALLOON_BATCH, base + done - p), d;
-
-        for ( i = 0; i < n; i++ )
-            list[i] = _pfn(p + i);
-        ASSERT_EQ(balloon_release_pfns(list, n, &d), 0);
-    }
+    release_range(base, done);
+    ASSERT_OK_HELPER();
     ASSERT_EQ(p2m_nr_populated, pop0);
     ASSERT_EQ(frame_free_count(), free0);
 }
@@ -235,7 +244,6 @@ TEST(balloon, up_to_maxmem_and_back)
     long cur = HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
     long max = HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self);
     uint64_t deadline = time_now_ns() + 10 * NSEC_PER_SEC;
-    unsigned long p;
 
     /* A domU's room appears when dom0 raises its target (xl mem-set). */
     while ( !xen_is_dom0() && max <= cur + 256 && time_now_ns() < deadline )
@@ -252,16 +260,8 @@ TEST(balloon, up_to_maxmem_and_back)
     printk("BALLOON-AT-MAX pages=%ld\n", max);
     linger(3 * NSEC_PER_SEC);
 
-    for ( p = base; p < base + done; p += BALLOON_BATCH )
-    {
-        pfn_t list[BALLOON_BATCH];
-        unsigned long i, n = MIN(BALLOON_BATCH, base + done - p), d;
-
-        for ( i = 0; i < n; i++ )
-            list[i] = _pfn(p + i);
-        ASSERT_EQ(balloon_release_pfns(list, n, &d), 0);
-        ASSERT_EQ(d, n);
-    }
+    release_range(base, done);
+    ASSERT_OK_HELPER();
     ASSERT_EQ(HYPERVISOR_memory_op(XENMEM_current_reservation, &self), cur);
     ASSERT_EQ(frame_free_count(), free0);
     ASSERT_EQ(p2m_audit(), 0);

@@ -283,3 +283,43 @@ TEST(mmu, lazy_mode_issues_updates_together)
     ASSERT_EQ(rc, 0);
     ASSERT_EQ(space_destroy(&s), 0);
 }
+
+/*
+ * pt_map_page on the pinned kernel tree inside lazy mode: the second page
+ * must reuse the tables the first one created (the link of a new table is
+ * issued at once, since the walk reads it back).
+ */
+TEST(mmu, lazy_map_into_pinned_tree_reuses_new_tables)
+{
+    const unsigned long va = 0x0000300000000000UL;   /* L4 slot 96 */
+    unsigned long before = frame_free_count();
+    pfn_t a = frame_alloc(), b = frame_alloc();
+    struct exc_fault f;
+    uint64_t val = 0;
+    int rc1, rc2;
+
+    ASSERT_TRUE(!pfn_eq(a, INVALID_PFN) && !pfn_eq(b, INVALID_PFN));
+    *(uint64_t *)directmap_va(b) = TEST_MAGIC;
+    mmu_lazy_begin();
+    rc1 = pt_map_page(pt_kernel_root(), va, pfn_to_mfn(a), PTE_KERNEL_RO);
+    rc2 = pt_map_page(pt_kernel_root(), va + PAGE_SIZE, pfn_to_mfn(b),
+                      PTE_KERNEL_RO);
+    ASSERT_EQ(mmu_lazy_end(), 0);
+    ASSERT_EQ(rc1, 0);
+    ASSERT_EQ(rc2, 0);
+    /* Two data frames and one L3, L2 and L1 between them. */
+    ASSERT_EQ(before - frame_free_count(), 2 + 3);
+    ASSERT_TRUE(!exc_probe_read((void *)(va + PAGE_SIZE), &val, &f));
+    ASSERT_EQ(val, TEST_MAGIC);
+
+    {
+        pte_t e = pt_get_entry(pt_kernel_root(), pt_index(va, 4));
+
+        mc_request_tlb_flush();
+        ASSERT_EQ(pt_set_entry(pt_kernel_root(), pt_index(va, 4), 0), 0);
+        pt_free_subtree(e, 3);
+    }
+    frame_free(a);
+    frame_free(b);
+    ASSERT_EQ(frame_free_count(), before);
+}
