@@ -52,6 +52,7 @@ SRCS := boot/head.S boot/notes.S \
         tests/guest/test_pt.c tests/guest/test_p2m.c \
         tests/guest/test_balloon.c tests/guest/test_selftest.c \
         tests/bench/bench.c tests/bench/bench_p2m.c tests/bench/bench_pin.c \
+        tests/bench/bench_p2m_memory.c \
         tests/bench/bench_mm.c tests/bench/bench_balloon.c
 
 OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(SRCS)))

@@ -62,7 +62,8 @@ expect bench_prints_every_figure "bench tests=boot.start*" 0 \
     '^BENCH p2m\.lookup\.tree cycles_per_op=[0-9]+' \
     '^BENCH p2m\.lookup\.linear cycles_per_op=[0-9]+' \
     '^BENCH p2m\.lookup\.array cycles_per_op=[0-9]+' \
-    '^BENCH pt\.pin\.batched\.pages4096 .*hypercalls=[0-9]+ .*tlb_flushes=1$' \
+    '^BENCH pt\.pin\.batched\.pages4096 .*hypercalls=[0-9]+ .*tlb_flushes=1 .*met=yes$' \
+    '^BENCH p2m\.memory\.sparse pages=[0-9]+ .*flat_array_pages=[0-9]+' \
     '^BENCH pt\.pin\.unbatched\.pages4096 .*hypercalls=4098 ' \
     '^BENCH balloon\.populate\.frames1000 cycles=[0-9]+' \
     '^Test result: SUCCESS$'

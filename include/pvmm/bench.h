@@ -20,6 +20,7 @@
 int bench_main(void);
 
 void bench_p2m(void);
+void bench_p2m_memory(void);
 void bench_pin(void);
 void bench_mm_init(void);
 void bench_balloon(void);

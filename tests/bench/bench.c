@@ -22,6 +22,7 @@ int bench_main(void)
            "from one boot, not absolute figures\n");
     bench_mm_init();
     bench_p2m();
+    bench_p2m_memory();
     bench_pin();
     bench_balloon();
     return failures ? -1 : 0;
