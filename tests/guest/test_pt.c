@@ -323,3 +323,32 @@ TEST(mmu, lazy_map_into_pinned_tree_reuses_new_tables)
     frame_free(b);
     ASSERT_EQ(frame_free_count(), before);
 }
+
+static unsigned int callback_runs;
+static unsigned long callback_seen_pending;
+
+static void count_callback(void *arg)
+{
+    callback_runs += (unsigned long)arg;
+    callback_seen_pending = mc_pending();
+}
+
+/* A callback runs once, after its batch has gone to Xen, not before. */
+TEST(multicall, callback_runs_after_the_flush)
+{
+    struct mmuext_op flush = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+    struct mc_stats s0 = *mc_get_stats();
+
+    callback_runs = 0;
+    callback_seen_pending = ~0UL;
+    ASSERT_EQ(mc_mmuext(&flush), 0);
+    ASSERT_EQ(mc_callback(count_callback, (void *)1), 0);
+    ASSERT_EQ(callback_runs, 0);
+    ASSERT_EQ(mc_pending(), 1);
+    ASSERT_EQ(mc_flush(), 0);
+    ASSERT_EQ(callback_runs, 1);
+    ASSERT_EQ(callback_seen_pending, 0);        /* the batch had gone out */
+    ASSERT_EQ(mc_get_stats()->hypercalls - s0.hypercalls, 1);
+    ASSERT_EQ(mc_flush(), 0);                   /* and does not run again */
+    ASSERT_EQ(callback_runs, 1);
+}
