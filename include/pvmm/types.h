@@ -1,10 +1,11 @@
 /*
  * Basic types for a freestanding kernel, and typed frame numbers.
  *
- * pfn_t (pseudo-physical frame), mfn_t (machine frame) and the virtual
- * address type vaddr_t are one-member structs so that the compiler rejects
- * passing one where another is expected.  Raw numbers appear only at the
- * hypercall boundary, through pfn_x()/mfn_x() and _pfn()/_mfn().
+ * pfn_t (pseudo-physical frame) and mfn_t (machine frame) are one-member
+ * structs, so that the compiler rejects passing one where the other is
+ * expected; virtual addresses are pointers.  Raw numbers appear only at
+ * the hypercall and pagetable-entry boundary, through pfn_x()/mfn_x() and
+ * _pfn()/_mfn().
  */
 #ifndef PVMM_TYPES_H
 #define PVMM_TYPES_H
