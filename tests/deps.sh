@@ -23,7 +23,7 @@ apt_updated=
 apt_install() {
     local missing=()
     for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
+        [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == *"ok installed"* ]] \
             || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
