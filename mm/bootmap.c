@@ -21,11 +21,6 @@
 struct bootmap bootmap;
 extern unsigned long boot_entry_rsp;
 
-bool boot_pfn_mapped(pfn_t pfn)
-{
-    return bootmap_covers(pfn);
-}
-
 /* The pfn after the one holding the last byte of [va, va + len). */
 static unsigned long end_pfn(unsigned long va, unsigned long len)
 {

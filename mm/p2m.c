@@ -16,6 +16,7 @@
 #include "p2m_internal.h"
 #include <pvmm/hypercall.h>
 #include <pvmm/frame.h>
+#include <pvmm/bootmap.h>
 #include <pvmm/layout.h>
 #include <pvmm/printk.h>
 #include <pvmm/panic.h>
@@ -33,7 +34,7 @@ static void *boot_page_alloc(void)
 {
     pfn_t pfn = frame_alloc();
 
-    if ( pfn_eq(pfn, INVALID_PFN) || !boot_pfn_mapped(pfn) )
+    if ( pfn_eq(pfn, INVALID_PFN) || !bootmap_covers(pfn) )
         return NULL;
     return boot_pfn_to_va(pfn);
 }

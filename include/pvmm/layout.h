@@ -60,9 +60,6 @@ static inline void *boot_pfn_to_va(pfn_t pfn)
 {
     return (void *)(VIRT_BASE + (pfn_x(pfn) << PAGE_SHIFT));
 }
-
-/* Is pfn inside the builder's mapping?  (mm/bootmap.c) */
-bool boot_pfn_mapped(pfn_t pfn);
 #endif
 
 #endif /* PVMM_LAYOUT_H */
