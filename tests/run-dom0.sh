@@ -5,7 +5,9 @@
 #
 # Environment: CMDLINE (kernel command line), QEMU_MEM (MiB), DOM0_MEM
 # (Xen's dom0_mem=), TIMEOUT (seconds), QUIET=1 to not stream the log,
-# LOG (where to save the console; default build/logs/dom0-<time>.log).
+# LOG (where to save the console; default build/logs/dom0-<time>.log),
+# GDB_SOCK (a path: QEMU starts paused, its gdbstub listening on that unix
+# socket, for tests/run-gdb.sh).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,28 +34,37 @@ module="$kernel${CMDLINE:+ ${CMDLINE//,/,,}}"
 xen_args="console=com1 com1=115200,8n1 dom0_mem=$DOM0_MEM loglvl=all"
 xen_args+=" guest_loglvl=all bootscrub=0 noreboot=false"
 
+gdb_args=()
+[ -n "${GDB_SOCK:-}" ] && gdb_args=(-S -gdb "unix:$GDB_SOCK,server=on,wait=off")
+
 start=$(date +%s.%N)
 qemu-system-x86_64 -accel tcg -cpu max -m "$QEMU_MEM" -smp 1 \
     -no-reboot -display none -monitor none -parallel none \
     -serial "file:$LOG" \
-    -kernel "$xen" -append "$xen_args" -initrd "$module" \
+    -kernel "$xen" -append "$xen_args" -initrd "$module" "${gdb_args[@]}" \
     </dev/null >"$LOG.qemu" 2>&1 &
 qemu_pid=$!
 
 tail_pid=
 if [ "$QUIET" != 1 ]; then
-    # --pid: tail ends with QEMU, so nothing is left behind.
-    tail --pid="$qemu_pid" -n +1 -F "$LOG" 2>/dev/null | tr -d '\r' &
+    # --pid: once QEMU is gone, tail reads what is left and ends, and tr
+    # flushes at its end of input.  Killing the pipeline instead would
+    # lose whatever tr still buffers when stdout is a file or a pipe.
+    tail --pid="$qemu_pid" -s 0.1 -n +1 -F "$LOG" 2>/dev/null \
+        | tr -d '\r' &
     tail_pid=$!
 fi
 
 stop() {
+    local i
     kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
-    if [ -n "$tail_pid" ]; then
-        sleep 0.3                   # let tail print the last lines
-        kill "$tail_pid" 2>/dev/null
-        wait "$tail_pid" 2>/dev/null
-    fi
+    [ -n "$tail_pid" ] || return 0
+    for ((i = 0; i < 100; i++)); do        # 10 s, then give up on it
+        kill -0 "$tail_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill "$tail_pid" 2>/dev/null
+    wait "$tail_pid" 2>/dev/null
 }
 trap 'stop; exit 6' INT TERM
 
