@@ -8,6 +8,10 @@
 #   make run-domu   boot it as a domU under xl create from a Linux dom0
 #                   (MEMORY, MAXMEM, CMDLINE, TIMEOUT)
 #   make bench      the benchmarks, printed and saved to build/bench.txt
+#   make check      the quick loop: host tests, ELF checks, one 64 MiB dom0
+#                   boot with audit (under 90 s)
+#   make gdb        boot as dom0 paused in QEMU and attach gdb (make run's
+#                   variables)
 #   make check-host host unit tests only
 #   make deps       install what the above need (Debian 12, as root)
 
@@ -20,7 +24,9 @@ XEN_IFACE := 0x00040e00
 # through a directory that holds nothing else.
 XEN_INC   := $(BUILD)/xen-include
 
-CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie \
+# -g3 keeps macros, so gdb evaluates P2M_BASE and friends (make gdb); the
+# debug sections are not loaded, so the running image is the same size.
+CFLAGS := -std=gnu11 -O2 -g3 -ffreestanding -fno-pic -fno-pie \
           -mcmodel=kernel -mno-red-zone -mno-sse -mno-mmx -mno-sse2 \
           -mno-avx -fno-stack-protector -fno-asynchronous-unwind-tables \
           -fno-strict-aliasing -fno-builtin -fno-toplevel-reorder \
@@ -135,6 +141,21 @@ run-domu: deps
 	    QEMU_MEM=$(if $(filter command line environment,$(origin QEMU_MEM)),$(QEMU_MEM),) \
 	    tests/xl/run-domu.sh
 
+# The edit-compile-test loop: the host tests, the ELF checks and one
+# 64 MiB dom0 boot of the whole suite with the auditor after every test.
+check: deps
+	$(MAKE) $(BUILD)/pvmm $(BUILD)/host-tests
+	$(BUILD)/host-tests
+	tests/check-elf.sh
+	CMDLINE="audit $(CMDLINE)" DOM0_MEM=64M QEMU_MEM=512 tests/run-dom0.sh
+
+# QEMU paused before Xen, its gdbstub on a unix socket, and gdb attached
+# with the kernel's symbols and tests/gdb/pvmm.gdb (README: Debugging).
+gdb: deps
+	$(MAKE) $(BUILD)/pvmm
+	TIMEOUT=$(if $(filter command line environment,$(origin TIMEOUT)),$(TIMEOUT),3600) \
+	    tests/run-gdb.sh
+
 # The benchmarks: dom0 with 1 GiB, figures to build/bench.txt.
 bench: deps
 	$(MAKE) $(BUILD)/pvmm
@@ -146,4 +167,4 @@ deps:
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/pvmm $(BUILD)/host-tests $(BUILD)/logs
 
-.PHONY: all run run-domu test bench check-host deps clean
+.PHONY: all run run-domu test bench check check-host gdb deps clean

@@ -3,6 +3,8 @@
 #
 #   deps.sh headers   libxen-dev (the Xen public headers) and the compiler
 #   deps.sh qemu      qemu-system-x86
+#   deps.sh debug     gdb (Debian's, built with Python) for make gdb and its
+#                     check in make test
 #   deps.sh xen       Debian's Xen 4.17 hypervisor, unpacked into a cache
 #                     ($PVMM_CACHE, default ~/.cache/pvmm; never /boot) and gunzipped to an ELF
 #                     that qemu's -kernel loads; prints its path
@@ -42,6 +44,8 @@ headers() { apt_install libxen-dev gcc make binutils libc6-dev xxd bc; }
 
 qemu() { apt_install qemu-system-x86; }
 
+debug() { apt_install gdb; }
+
 xen() {
     if [ -s "$xen_elf" ]; then
         echo "$xen_elf"
@@ -65,6 +69,7 @@ case "${1:-all}" in
     headers) headers ;;
     qemu) qemu ;;
     xen) xen ;;
-    all) headers; qemu; xen >/dev/null ;;
-    *) echo "usage: $0 headers|qemu|xen|all" >&2; exit 2 ;;
+    debug) debug ;;
+    all) headers; qemu; debug; xen >/dev/null ;;
+    *) echo "usage: $0 headers|qemu|debug|xen|all" >&2; exit 2 ;;
 esac

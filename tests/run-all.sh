@@ -4,8 +4,9 @@
 #   host unit tests, ELF checks, the in-guest suite as dom0 for each
 #   configuration in DOM0_CONFIGS (two QEMUs at a time: a TCG guest keeps
 #   one core busy), the suite as domUs under `xl create` from a Linux dom0
-#   (DOMU_MATRIX, with xl dump-core cross-checks of the published p2m), and
-#   the harness's must-fail self-checks.
+#   (DOMU_MATRIX, with xl dump-core cross-checks of the published p2m), gdb
+#   attached to QEMU's gdbstub (tests/run-gdb.sh --check), and the
+#   harness's must-fail self-checks.
 # Exits 0 only if every step passed.
 set -uo pipefail
 
@@ -88,6 +89,10 @@ start=$(date +%s)
 step host "$top/build/host-tests"
 step elf "$top/tests/check-elf.sh"
 run_guests
+# gdb on QEMU's gdbstub: a breakpoint in guest code, p2m entries read from
+# machine memory, and the run still ends in SUCCESS after detaching.
+step gdb env CMDLINE="tests=p2m.* audit" DOM0_MEM=64M QEMU_MEM=512 \
+    TIMEOUT=300 "$top/tests/run-gdb.sh" --check
 if [ -n "$DOMU_MATRIX" ]; then
     # dom0 here is Linux with the toolstack: not the pvmm DOM0_MEM.
     step domU env -u DOM0_MEM -u QEMU_MEM -u CMDLINE MATRIX="$DOMU_MATRIX" \
