@@ -51,12 +51,13 @@ SRCS := boot/head.S boot/notes.S \
         mm/p2m_tree.c mm/p2m_e820.c mm/p2m_linear.c mm/p2m_frames.c \
         mm/p2m_audit.c mm/balloon.c \
         lib/string.c lib/format.c lib/printk.c lib/cmdline.c lib/glob.c \
-        lib/stats.c \
+        lib/stats.c lib/inject.c \
         tests/guest/harness.c tests/guest/test_boot.c \
         tests/guest/test_cmdline.c tests/guest/test_console.c \
         tests/guest/test_traps.c tests/guest/test_mm.c \
         tests/guest/test_pt.c tests/guest/test_p2m.c \
-        tests/guest/test_balloon.c tests/guest/test_selftest.c \
+        tests/guest/test_balloon.c tests/guest/test_inject.c \
+        tests/guest/test_selftest.c \
         tests/bench/bench.c tests/bench/bench_p2m.c tests/bench/bench_pin.c \
         tests/bench/bench_p2m_memory.c \
         tests/bench/bench_mm.c tests/bench/bench_balloon.c
@@ -100,8 +101,9 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 HOST_SRCS   := tests/host/host_main.c tests/host/test_format.c \
                tests/host/test_cmdline.c tests/host/test_glob.c \
                tests/host/test_pmap.c tests/host/test_stats.c \
+               tests/host/test_inject.c \
                lib/format.c lib/cmdline.c lib/glob.c mm/pmap_report.c \
-               lib/stats.c
+               lib/stats.c lib/inject.c
 
 $(BUILD)/host-tests: $(HOST_SRCS) $(wildcard include/pvmm/*.h tests/host/*.h)
 	@mkdir -p $(BUILD)

@@ -52,11 +52,35 @@ static int parse_tests(const char *w, size_t len, struct boot_options *opts,
     }
 }
 
+/* Adds the comma-separated rules of the word "inject=..." w[0..len). */
+static int parse_inject(const char *w, size_t len, struct boot_options *opts,
+                        char *err)
+{
+    const char *v = w + 7, *end = w + len, *comma;
+
+    for ( ; ; v = comma + 1 )
+    {
+        for ( comma = v; comma < end && *comma != ','; comma++ )
+            continue;
+        if ( opts->nr_inject == INJECT_KINDS )
+            return fail(err, "more inject rules than kinds, at", v,
+                        comma - v);
+        if ( inject_parse_rule(v, comma - v, &opts->inject[opts->nr_inject],
+                               err, CMDLINE_ERR_LEN) )
+            return -1;
+        opts->nr_inject++;
+        if ( comma == end )
+            return 0;
+    }
+}
+
 static int parse_word(const char *w, size_t len, struct boot_options *opts,
                       char *err)
 {
     if ( len >= 6 && !strncmp(w, "tests=", 6) )
         return parse_tests(w, len, opts, err);
+    if ( len >= 7 && !strncmp(w, "inject=", 7) )
+        return parse_inject(w, len, opts, err);
     if ( word_is(w, len, "verbose") )
         opts->verbose = true;
     else if ( word_is(w, len, "bench") )

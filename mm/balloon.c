@@ -25,6 +25,7 @@
 #include <pvmm/pt.h>
 #include <pvmm/multicall.h>
 #include <pvmm/hypercall.h>
+#include <pvmm/inject.h>
 #include <pvmm/printk.h>
 #include <pvmm/panic.h>
 
@@ -37,15 +38,38 @@ const struct balloon_stats *balloon_get_stats(void)
     return &stats;
 }
 
+/*
+ * Fault injection: Xen asked for fewer extents than the caller wants (a
+ * short count, as when Xen runs out), or an error without the call.
+ */
+static bool inject_short(unsigned int cmd, unsigned long *n, long *rc)
+{
+    long v;
+
+    if ( !inject_fire(cmd == XENMEM_populate_physmap ? INJECT_POPULATE
+                                                      : INJECT_DECREASE, &v) )
+        return false;
+    if ( v < 0 && v != INJECT_DEFAULT )
+    {
+        *rc = v;
+        return true;
+    }
+    *n = v == INJECT_DEFAULT ? *n / 2 : MIN(*n, (unsigned long)v);
+    return false;
+}
+
 static long reservation_op(unsigned int cmd, unsigned long n)
 {
-    stats.hypercalls++;
     struct xen_memory_reservation r = {
-        .nr_extents = n,
         .extent_order = 0,
         .domid = DOMID_SELF,
     };
+    long rc;
 
+    if ( inject_short(cmd, &n, &rc) )
+        return rc;
+    stats.hypercalls++;
+    r.nr_extents = n;
     set_xen_guest_handle(r.extent_start, frames);
     return HYPERVISOR_memory_op(cmd, &r);
 }
@@ -177,21 +201,49 @@ static void populate_undo(unsigned long i)
         panic("balloon: cannot give back mfn %#lx", frames[i]);
 }
 
-/* Records Xen's frames for batch_pfns[0, n); returns how many stuck. */
+/*
+ * Takes back the first n frames of a batch that could not be mapped: no
+ * alias, no p2m entry, and the frames go back to Xen.  Only a refusal
+ * while undoing is beyond repair.
+ */
+static void populate_unrecord(unsigned long n)
+{
+    unsigned long i;
+
+    if ( set_aliases(batch_pfns, n, ALIAS_NONE) )
+        panic("balloon: cannot unmap %lu frames that failed to map", n);
+    for ( i = 0; i < n; i++ )
+    {
+        if ( p2m_set(batch_pfns[i], INVALID_P2M_ENTRY) )
+            panic("balloon: cannot mark pfn %#lx missing again",
+                  pfn_x(batch_pfns[i]));
+        populate_undo(i);
+    }
+}
+
+/*
+ * Records Xen's frames for batch_pfns[0, n) in the p2m and maps them;
+ * returns how many are now usable, in order.  Frames that cannot be
+ * recorded, or a batch whose aliases cannot be mapped, go back to Xen:
+ * a frame is either populated and mapped, or not ours at all.
+ */
 static unsigned long populate_record(unsigned long n, int *rc)
 {
     unsigned long i, j;
 
-    for ( i = 0; i < n; i++ )
-    {
+    *rc = 0;
+    for ( i = 0; i < n && !*rc; i++ )
         *rc = p2m_set(batch_pfns[i], frames[i]);
-        if ( *rc )
-            break;
-    }
+    if ( *rc )
+        i--;                        /* batch_pfns[i] was not recorded */
     for ( j = i; j < n; j++ )
         populate_undo(j);
-    if ( !*rc )
-        *rc = set_aliases(batch_pfns, i, ALIAS_RW);
+    if ( !*rc && (*rc = set_aliases(batch_pfns, i, ALIAS_RW)) != 0 )
+    {
+        printk("balloon: cannot map %lu populated frames: %d\n", i, *rc);
+        populate_unrecord(i);
+        return 0;
+    }
     for ( j = 0; j < i; j++ )
         if ( pfn_x(batch_pfns[j]) < frame_total() )
             frame_free(batch_pfns[j]);

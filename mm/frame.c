@@ -19,6 +19,7 @@
  * Who calls it: mm/ only.  Not locked.
  */
 #include <pvmm/frame.h>
+#include <pvmm/inject.h>
 #include <pvmm/layout.h>
 #include <pvmm/directmap.h>
 #include <pvmm/p2m.h>
@@ -118,6 +119,8 @@ static pfn_t bitmap_alloc(void)
 
 pfn_t frame_alloc(void)
 {
+    if ( inject_fire(INJECT_FRAME_ALLOC, NULL) )
+        return INVALID_PFN;     /* as if memory had run out */
     return free_map ? bitmap_alloc() : bump_alloc();
 }
 

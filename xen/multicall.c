@@ -14,10 +14,18 @@
  *  - queueing never fails for lack of space: a full batch is flushed
  *    first, and that flush's error is returned to the caller that queued.
  *
+ * Fault injection (pvmm/inject.h): a request picked to fail is "doomed"
+ * when queued; at issue its entry is handed to Xen cut short before it
+ * (an update_va_mapping or a whole doomed entry becomes an empty
+ * mmu_update), and the entry then reports the injected error.  What Xen
+ * reports done is thus really done, exactly as when Xen stops at a bad
+ * request itself, and the error is checked by the same code as a real one.
+ *
  * Who calls it: mm/ (pagetables, PMAP, balloon).  Not locked.
  */
 #include <pvmm/multicall.h>
 #include <pvmm/hypercall.h>
+#include <pvmm/inject.h>
 #include <pvmm/printk.h>
 #include <pvmm/lib.h>
 
@@ -25,6 +33,9 @@ struct entry_meta {
     unsigned int count;         /* elements in the entry's array */
     unsigned int done;          /* success count written by Xen */
     unsigned int first_op;      /* queue-order index of element 0 */
+    bool doomed;                /* fault injection: refuse an element */
+    unsigned int doom_at;       /* ... this one (0 for a non-array op) */
+    long doom_rc;               /* ... with this error */
 };
 
 static struct {
@@ -147,6 +158,24 @@ static void *queue_array_op(unsigned int op, size_t size, int *rc)
     return slot;
 }
 
+/*
+ * Fault injection: dooms the element just queued in the last entry if the
+ * Nth call of kind is due.  The first doomed element of an entry wins:
+ * Xen would not have got past it.
+ */
+static void maybe_doom_last(enum inject_kind kind)
+{
+    unsigned int i = batch.nr_entries - 1;
+    struct entry_meta *m = &batch.meta[i];
+    long rc;
+
+    if ( !inject_fire(kind, &rc) || m->doomed )
+        return;
+    m->doomed = true;
+    m->doom_at = array_op(batch.entries[i].op) ? m->count - 1 : 0;
+    m->doom_rc = rc == INJECT_DEFAULT ? -XEN_EINVAL : rc;
+}
+
 int mc_mmu_update(uint64_t ptr, uint64_t val)
 {
     int rc;
@@ -156,6 +185,7 @@ int mc_mmu_update(uint64_t ptr, uint64_t val)
     req->ptr = ptr;
     req->val = val;
     stats.mmu_ops++;
+    maybe_doom_last(INJECT_MMU_UPDATE);
     return maybe_issue_now(rc);
 }
 
@@ -167,6 +197,7 @@ int mc_mmuext(const struct mmuext_op *op)
 
     *slot = *op;
     stats.mmu_ops++;
+    maybe_doom_last(INJECT_MMUEXT_OP);
     if ( op->cmd == MMUEXT_TLB_FLUSH_LOCAL || op->cmd == MMUEXT_TLB_FLUSH_ALL )
         stats.tlb_flushes++;
     else if ( op->cmd == MMUEXT_INVLPG_LOCAL || op->cmd == MMUEXT_INVLPG_ALL )
@@ -183,6 +214,7 @@ int mc_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags)
     e->args[1] = pte;
     e->args[2] = flags;
     stats.mmu_ops++;
+    maybe_doom_last(INJECT_UPDATE_VA_MAPPING);
     if ( (flags & UVMF_FLUSHTYPE_MASK) == UVMF_TLB_FLUSH )
         stats.tlb_flushes++;
     else if ( (flags & UVMF_FLUSHTYPE_MASK) == UVMF_INVLPG )
@@ -212,9 +244,58 @@ unsigned int mc_pending(void)
     return batch.nr_ops;
 }
 
-static void issue(void)
+/* Cuts doomed entries short of their doomed element (see the top). */
+static void cut_doomed_entries(void)
+{
+    unsigned int i;
+
+    for ( i = 0; i < batch.nr_entries; i++ )
+    {
+        multicall_entry_t *e = &batch.entries[i];
+        struct entry_meta *m = &batch.meta[i];
+        long rc;
+
+        if ( !m->doomed && inject_fire(INJECT_MC_ENTRY, &rc) )
+            *m = (struct entry_meta){
+                .count = m->count, .first_op = m->first_op, .doomed = true,
+                .doom_rc = rc == INJECT_DEFAULT ? -XEN_EINVAL : rc,
+            };
+        if ( !m->doomed )
+            continue;
+        if ( array_op(e->op) )
+        {
+            e->args[1] = m->doom_at;
+            continue;
+        }
+        /* Not made at all: an empty mmu_update stands in for it. */
+        e->args[0] = 0;
+        e->args[1] = 0;
+        e->args[2] = 0;
+        e->args[3] = DOMID_SELF;
+        e->op = __HYPERVISOR_mmu_update;
+    }
+}
+
+/* After the issue: the doomed entries report the injected error. */
+static void report_doomed_entries(unsigned int *ops)
+{
+    unsigned int i;
+
+    for ( i = 0; i < batch.nr_entries; i++ )
+    {
+        if ( !batch.meta[i].doomed )
+            continue;
+        batch.entries[i].op = ops[i];
+        batch.entries[i].result = batch.meta[i].doom_rc;
+        batch.meta[i].done = batch.meta[i].doom_at;
+    }
+}
+
+/* One multicall, or the call itself when it is alone in the batch. */
+static void issue_to_xen(void)
 {
     multicall_entry_t *e = &batch.entries[0];
+    unsigned int i;
     long rc;
 
     stats.hypercalls++;
@@ -226,14 +307,20 @@ static void issue(void)
         return;
     }
     rc = HYPERVISOR_multicall(batch.entries, batch.nr_entries);
-    if ( rc )
-    {
-        /* Xen ran none of them: report it against every entry. */
-        unsigned int i;
-
+    if ( rc )   /* Xen ran none of them: report it against every entry. */
         for ( i = 0; i < batch.nr_entries; i++ )
             batch.entries[i].result = rc;
-    }
+}
+
+static void issue(void)
+{
+    unsigned int ops[MC_MAX_ENTRIES], i;
+
+    for ( i = 0; i < batch.nr_entries; i++ )
+        ops[i] = batch.entries[i].op;
+    cut_doomed_entries();
+    issue_to_xen();
+    report_doomed_entries(ops);
 }
 
 /* Checks entry i; on failure prints it, fills *err, returns the error. */

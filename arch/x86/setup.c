@@ -14,6 +14,7 @@
 #include <pvmm/mm.h>
 #include <pvmm/p2m.h>
 #include <pvmm/bench.h>
+#include <pvmm/inject.h>
 
 struct boot_options boot_opts;
 
@@ -53,6 +54,19 @@ static void __noreturn hold_for_dump(void)
         (void)HYPERVISOR_sched_op(SCHEDOP_block, NULL);
 }
 
+/* inject=: armed before mm is set up, so a rule's N counts from boot. */
+static void arm_injections(const struct boot_options *opts)
+{
+    unsigned int i;
+
+    for ( i = 0; i < opts->nr_inject; i++ )
+    {
+        printk("pvmm: inject: call %lu of %s fails\n", opts->inject[i].nth,
+               inject_kind_name(opts->inject[i].kind));
+        inject_arm(&opts->inject[i]);
+    }
+}
+
 void __noreturn start_kernel(start_info_t *si)
 {
     char err[CMDLINE_ERR_LEN];
@@ -72,6 +86,7 @@ void __noreturn start_kernel(start_info_t *si)
         print_boot_details(si);
     if ( rc )
         boot_opts = (struct boot_options){ 0 };     /* run nothing of it */
+    arm_injections(&boot_opts);
     mm_init(si, &boot_opts);
 
     test_run(&boot_opts, rc ? err : NULL, &run);

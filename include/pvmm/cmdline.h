@@ -12,6 +12,9 @@
  *                          the tools, not the linear list (p2m_cr3 = 0)
  *   p2m_list=linear        publish the linear list (p2m_cr3) even if the
  *                          tools did not set SIF_VIRT_P2M_4TOOLS
+ *   inject=KIND:N[:VALUE][,...]
+ *                          make the Nth call of a kind of hypercall (or
+ *                          of frame allocation) fail (pvmm/inject.h)
  *
  * Anything else is an error that names the offending word.
  */
@@ -19,6 +22,7 @@
 #define PVMM_CMDLINE_H
 
 #include <pvmm/types.h>
+#include <pvmm/inject.h>
 
 #define CMDLINE_MAX_GLOBS   16
 #define CMDLINE_GLOB_LEN    64      /* including the NUL */
@@ -32,6 +36,8 @@ struct boot_options {
     bool audit;
     bool hold;
     enum { P2M_LIST_AUTO, P2M_LIST_TREE, P2M_LIST_LINEAR } p2m_list;
+    unsigned int nr_inject;
+    struct inject_rule inject[INJECT_KINDS];
 };
 
 /*
