@@ -107,6 +107,27 @@ int pt_set_aliases(pfn_t pfn, enum alias_mode mode)
     return rc;
 }
 
+/* Is the kernel PTE that maps va present and read-only, as Xen has it? */
+static bool kernel_pte_read_only(unsigned long va)
+{
+    unsigned int index;
+    mfn_t l1;
+    pte_t e;
+
+    if ( pt_walk(pt_kernel_root(), va, 1, &l1, &index) )
+        return false;
+    e = pt_get_entry(l1, index);
+    return (e & _PAGE_PRESENT) && !(e & _PAGE_RW);
+}
+
+bool pt_any_alias_read_only(pfn_t pfn)
+{
+    return (directmap_covers(pfn) &&
+            kernel_pte_read_only((unsigned long)directmap_va(pfn))) ||
+           (bootmap_covers(pfn) &&
+            kernel_pte_read_only(VIRT_BASE + (pfn_x(pfn) << PAGE_SHIFT)));
+}
+
 int pt_protect_aliases(pfn_t pfn, bool read_only)
 {
     return pt_set_aliases(pfn, read_only ? ALIAS_RO : ALIAS_RW);
@@ -140,21 +161,29 @@ void on_pt_alloc(pfn_t pfn, unsigned int level, bool pinned_tree)
     pt_role_set(pfn, level | PT_ROLE_RO);
 }
 
+static int make_writable_now(pfn_t pfn)
+{
+    int rc = pt_protect_aliases(pfn, false);
+
+    return rc ? rc : mc_flush();
+}
+
 void on_pt_release(pfn_t pfn, unsigned int level)
 {
     unsigned int r = pt_role(pfn);
 
     BUG_ON(r & PT_ROLE_PINNED);
-    if ( (r & PT_ROLE_RO) && pt_protect_aliases(pfn, false) )
-        panic("on_pt_release: cannot make level-%u pfn %#lx writable",
-              level, pfn_x(pfn));
     /*
      * The alias must be writable before the frame can be reused as data:
-     * issue it now rather than leave it in someone else's batch.
+     * issue it now rather than leave it in someone else's batch.  One
+     * refusal may be passing (Xen short of memory); a second means the
+     * frame is still a pagetable somewhere, and the roles are wrong.
      */
-    if ( (r & PT_ROLE_RO) && mc_flush() )
-        panic("on_pt_release: Xen refused to make pfn %#lx writable; is it "
-              "still linked into a pinned tree?", pfn_x(pfn));
+    if ( (r & PT_ROLE_RO) && make_writable_now(pfn) &&
+         make_writable_now(pfn) )
+        panic("on_pt_release: Xen refused to make level-%u pfn %#lx "
+              "writable twice; is it still linked into a pinned tree?",
+              level, pfn_x(pfn));
     pt_role_set(pfn, 0);
 }
 

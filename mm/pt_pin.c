@@ -2,16 +2,24 @@
  * Pinning and unpinning a tree.
  *
  * pt_pin(root): walk the tree (never Xen's L4 slots), queue a read-only
- * update of every table page not read-only yet, then MMUEXT_PIN_L4_TABLE,
- * all in one batch with one TLB flush at the end.  The walk does not
- * descend below a page that is already read-only: by the role invariant
- * (mm/pt_hooks.c) everything under it is too, which is what makes the
- * kernel's shared slots free to pin.
+ * update of every table page not read-only yet, issue them with one TLB
+ * flush, then MMUEXT_PIN_L4_TABLE.  The walk does not descend below a
+ * page that is already read-only: by the role invariant (mm/pt_hooks.c)
+ * everything under it is too, which is what makes the kernel's shared
+ * slots free to pin.
  *
  * pt_unpin(root): MMUEXT_UNPIN_TABLE first (Xen drops its type reference),
- * then make the tree's private pages writable; one batch, the unpin ahead
- * of the updates that depend on it.  Private pages are those reached
- * through L4 slots that differ from the kernel's.
+ * then make the tree's private pages writable in one batch.  Private pages
+ * are those reached through L4 slots that differ from the kernel's.
+ *
+ * The pin and the unpin go to Xen on their own, apart from the alias
+ * updates (two hypercalls, not one), so that after a refusal the roles
+ * say exactly what Xen has: PINNED from the pin's or unpin's own result.
+ * A refused pin is rolled back (every private page writable again); a
+ * refused unpin leaves the tree unpinned with RO re-read from the
+ * kernel's PTEs (pt_any_alias_read_only) for every private page, so a
+ * retry does just what is left.  PT_ROLE_RO means "some alias is
+ * read-only": what must be made writable before the frame is reused.
  *
  * Both are idempotent: a pinned root is not pinned again, an unpinned
  * tree is not unpinned again.
@@ -46,88 +54,136 @@ static int protect_subtree(mfn_t table, unsigned int level)
     return rc;
 }
 
+/* fn on table's subtree, children before their parent. */
+static int walk_subtree(mfn_t table, unsigned int level,
+                        int (*fn)(pfn_t pfn, unsigned int level))
+{
+    unsigned int i;
+    int rc = 0;
+
+    for ( i = 0; level > 1 && !rc && i < PT_ENTRIES; i++ )
+    {
+        pte_t e = pt_get_entry(table, i);
+
+        if ( e & _PAGE_PRESENT )
+            rc = walk_subtree(pte_mfn(e), level - 1, fn);
+    }
+    return rc ? rc : fn(mfn_to_pfn(table), level);
+}
+
+/*
+ * fn on every page of root's tree that is root's own: below the L4 slots
+ * that are present, not Xen's and not shared with the kernel's tree, and
+ * root itself last.  Stops at the first error.
+ */
+static int walk_private(mfn_t root, int (*fn)(pfn_t pfn, unsigned int level))
+{
+    mfn_t kroot = pt_kernel_root();
+    unsigned int i;
+    int rc = 0;
+
+    for ( i = 0; !rc && i < PT_ENTRIES; i++ )
+    {
+        pte_t e = pt_get_entry(root, i);
+
+        if ( (e & _PAGE_PRESENT) && !pt_is_xen_slot(i) &&
+             e != pt_get_entry(kroot, i) )
+            rc = walk_subtree(pte_mfn(e), 3, fn);
+    }
+    return rc ? rc : fn(mfn_to_pfn(root), 4);
+}
+
+/* Queues writable aliases for a page the roles call read-only. */
+static int release_page(pfn_t pfn, unsigned int level)
+{
+    int rc = 0;
+
+    if ( pt_role(pfn) & PT_ROLE_RO )
+        rc = pt_protect_aliases(pfn, false);
+    pt_role_set(pfn, level);
+    return rc;
+}
+
+/* After a refused batch: RO where Xen's mappings still say so. */
+static int resync_page(pfn_t pfn, unsigned int level)
+{
+    pt_role_set(pfn, level | (pt_any_alias_read_only(pfn) ? PT_ROLE_RO : 0));
+    return 0;
+}
+
+/* Queues writable aliases, whatever the roles say. */
+static int force_writable(pfn_t pfn, unsigned int level)
+{
+    pt_role_set(pfn, level);
+    return pt_protect_aliases(pfn, false);
+}
+
+/* One extended op on its own; 0 or Xen's error. */
+static int mmuext_alone(unsigned int cmd, mfn_t mfn)
+{
+    struct mmuext_op op = { .cmd = cmd, .arg1.mfn = mfn_x(mfn) };
+    int rc = mc_mmuext(&op);
+
+    return rc ? rc : mc_flush();
+}
+
+/*
+ * A refused pin leaves some pages read-only, maybe through one alias and
+ * not the other: undo all of it, so that the tree is as it was and a retry
+ * starts clean.  Xen refusing to make an unpinned page writable means the
+ * roles no longer describe the machine: that cannot be recovered.
+ */
+static void pin_rollback(mfn_t root)
+{
+    if ( walk_private(root, force_writable) || mc_flush() )
+        panic("pt_pin(%#lx): cannot undo a refused pin", mfn_x(root));
+}
+
 int pt_pin(mfn_t root)
 {
     pfn_t pfn = mfn_to_pfn(root);
-    struct mmuext_op pin = {
-        .cmd = MMUEXT_PIN_L4_TABLE,
-        .arg1.mfn = mfn_x(root),
-    };
     int rc;
 
     if ( pt_role(pfn) & PT_ROLE_PINNED )
         return 0;
     rc = protect_subtree(root, 4);
     if ( !rc )
-        rc = mc_mmuext(&pin);
-    if ( !rc )
         rc = mc_flush();
-    if ( rc )
+    if ( !rc && (rc = mmuext_alone(MMUEXT_PIN_L4_TABLE, root)) == 0 )
     {
-        printk("pt_pin(%#lx): Xen refused: %d\n", mfn_x(root), rc);
-        return rc;
-    }
-    pt_role_set(pfn, 4 | PT_ROLE_RO | PT_ROLE_PINNED);
-    return 0;
-}
-
-/* Queues writable updates for a private, read-only subtree. */
-static int release_subtree(mfn_t table, unsigned int level)
-{
-    pfn_t pfn = mfn_to_pfn(table);
-    unsigned int i;
-    int rc = 0;
-
-    if ( !(pt_role(pfn) & PT_ROLE_RO) )
+        pt_role_set(pfn, 4 | PT_ROLE_RO | PT_ROLE_PINNED);
         return 0;
-    for ( i = 0; level > 1 && !rc && i < PT_ENTRIES; i++ )
-    {
-        pte_t e = pt_get_entry(table, i);
-
-        if ( e & _PAGE_PRESENT )
-            rc = release_subtree(pte_mfn(e), level - 1);
     }
-    if ( !rc )
-        rc = pt_protect_aliases(pfn, false);
-    pt_role_set(pfn, level);
+    printk("pt_pin(%#lx): Xen refused: %d\n", mfn_x(root), rc);
+    pin_rollback(root);
     return rc;
 }
 
 int pt_unpin(mfn_t root)
 {
-    mfn_t kroot = pt_kernel_root();
     pfn_t pfn = mfn_to_pfn(root);
-    struct mmuext_op unpin = {
-        .cmd = MMUEXT_UNPIN_TABLE,
-        .arg1.mfn = mfn_x(root),
-    };
-    unsigned int i;
-    int rc = 0;
+    int rc;
 
-    if ( mfn_eq(root, kroot) )
+    if ( mfn_eq(root, pt_kernel_root()) )
         return -XEN_EINVAL;         /* the kernel's own tree stays pinned */
     if ( !(pt_role(pfn) & (PT_ROLE_PINNED | PT_ROLE_RO)) )
         return 0;
-    if ( pt_role(pfn) & PT_ROLE_PINNED )
-        rc = mc_mmuext(&unpin);
-    for ( i = 0; !rc && i < PT_ENTRIES; i++ )
+    if ( (pt_role(pfn) & PT_ROLE_PINNED) &&
+         (rc = mmuext_alone(MMUEXT_UNPIN_TABLE, root)) != 0 )
     {
-        pte_t e = pt_get_entry(root, i);
-
-        if ( !(e & _PAGE_PRESENT) || pt_is_xen_slot(i) ||
-             e == pt_get_entry(kroot, i) )
-            continue;
-        rc = release_subtree(pte_mfn(e), 3);
+        printk("pt_unpin(%#lx): Xen refused the unpin: %d\n", mfn_x(root),
+               rc);
+        return rc;                  /* nothing changed */
     }
-    if ( !rc )
-        rc = pt_protect_aliases(pfn, false);
+    pt_role_set(pfn, 4 | PT_ROLE_RO);
+    rc = walk_private(root, release_page);
     if ( !rc )
         rc = mc_flush();
     if ( rc )
     {
+        /* Unpinned; what is still read-only stays marked for a retry. */
         printk("pt_unpin(%#lx): Xen refused: %d\n", mfn_x(root), rc);
-        return rc;
+        walk_private(root, resync_page);
     }
-    pt_role_set(pfn, 4);
-    return 0;
+    return rc;
 }

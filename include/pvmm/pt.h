@@ -121,6 +121,13 @@ int pt_protect_aliases(pfn_t pfn, bool read_only);
 enum alias_mode { ALIAS_NONE, ALIAS_RO, ALIAS_RW };
 int pt_set_aliases(pfn_t pfn, enum alias_mode mode);
 
+/*
+ * Reads the kernel's PTEs (what Xen has, not what a batch may still
+ * change): true if some alias of pfn is mapped read-only.  Roles are
+ * resynchronised from it after a refused batch.
+ */
+bool pt_any_alias_read_only(pfn_t pfn);
+
 /* Before the role table exists: frames known to be tables at boot. */
 void pt_roles_early_range(pfn_t first, unsigned long count);
 /* Allocates the role table and learns the kernel tree's pages. */
