@@ -62,22 +62,33 @@ static void collapse_mid(unsigned long g)
     frame_free(mfn_to_pfn(mid));
 }
 
-int p2m_frames_set_leaf(unsigned long chunk, mfn_t leaf)
+int p2m_frames_prepare(unsigned long chunk)
 {
     unsigned long g = chunk / CHUNKS_PER_MID;
     mfn_t mid;
 
+    if ( !top || g >= MIDS || !mfn_eq(_mfn(top[g]), mid_missing) )
+        return 0;                   /* beyond reach, or a mid exists */
+    if ( !new_page(&mid, mfn_x(p2m_shared.missing_mfn)) )
+        return -XEN_ENOMEM;
+    nr_private_mids++;
+    top[g] = mfn_x(mid);
+    return 0;
+}
+
+int p2m_frames_set_leaf(unsigned long chunk, mfn_t leaf)
+{
+    unsigned long g = chunk / CHUNKS_PER_MID;
+    int rc;
+
     if ( !top || g >= MIDS )
         return 0;                   /* beyond the tree's reach */
-    mid = _mfn(top[g]);
-    if ( mfn_eq(mid, mid_missing) )
-    {
-        if ( !new_page(&mid, mfn_x(p2m_shared.missing_mfn)) )
-            return -XEN_ENOMEM;
-        nr_private_mids++;
-        top[g] = mfn_x(mid);
-    }
-    page_of(mid)[chunk % CHUNKS_PER_MID] = mfn_x(leaf);
+    if ( mfn_eq(leaf, p2m_shared.missing_mfn) &&
+         mfn_eq(_mfn(top[g]), mid_missing) )
+        return 0;                   /* mid_missing says so already */
+    if ( (rc = p2m_frames_prepare(chunk)) != 0 )
+        return rc;
+    page_of(_mfn(top[g]))[chunk % CHUNKS_PER_MID] = mfn_x(leaf);
     if ( mfn_eq(leaf, p2m_shared.missing_mfn) )
         collapse_mid(g);
     return 0;

@@ -53,6 +53,13 @@ void p2m_generation_begin(void);
 void p2m_generation_end(void);
 
 /* mm/p2m_frames.c */
+/*
+ * Makes sure the frame list has a private mid page for chunk, so that a
+ * later p2m_frames_set_leaf() of a private leaf cannot fail.  -XEN_ENOMEM
+ * before anything changed.
+ */
+int p2m_frames_prepare(unsigned long chunk);
+/* Records chunk's leaf; a missing one may free the mid page. */
 int p2m_frames_set_leaf(unsigned long chunk, mfn_t leaf);
 void p2m_frames_set_size(unsigned long size);
 mfn_t p2m_frames_leaf(unsigned long chunk);

@@ -23,9 +23,10 @@
  *    tells it from a missing one by that backing page;
  *  - shared_info's p2m_generation is odd while mappings change.
  *
- * Private pages are never collapsed back into shared ones: a chunk that
- * returns to all-INVALID keeps its leaf (cheap, and the next populate of
- * that chunk needs no allocation).
+ * A private leaf that returns to all-INVALID is collapsed back onto
+ * p2m_missing (and its L1 and L2 with it when they hold nothing else), so
+ * sparse populate/release cycles leave no private pages behind.  A leaf
+ * that returns to all-identity stays private.
  */
 #include "p2m_internal.h"
 #include <pvmm/pt.h>
@@ -330,23 +331,37 @@ void p2m_generation_end(void)
     xen_shared_info->arch.p2m_generation++;
 }
 
+/*
+ * Ends a lazy section and issues what it queued even when nested inside a
+ * caller's: the p2m's next step reads or writes through what was queued.
+ */
+static int lazy_end_and_flush(void)
+{
+    int rc = mmu_lazy_end();
+
+    return rc ? rc : mc_flush();
+}
+
+/* Pages a make_chunk_private() allocated, INVALID_MFN where none. */
+struct fresh_pages {
+    mfn_t l2, l1, leaf;
+};
+
 /* Replaces a shared table at entry i of parent by a private copy. */
 static int privatise_table(mfn_t parent, unsigned int i, unsigned int level,
-                           pte_t copy_of_entry, mfn_t *out)
+                           pte_t copy_of_entry, mfn_t *out, mfn_t *fresh)
 {
     mfn_t t = pt_alloc(level);
-    int rc;
 
     if ( mfn_eq(t, INVALID_MFN) )
         return -XEN_ENOMEM;
     fill_page(t, copy_of_entry);
     mc_request_tlb_flush();         /* a whole range changes translation */
-    rc = pt_link(parent, i, t, level);
-    *out = t;
-    return rc;
+    *out = *fresh = t;
+    return pt_link(parent, i, t, level);
 }
 
-static int private_l2(unsigned long va, mfn_t *l2)
+static int private_l2(unsigned long va, mfn_t *l2, mfn_t *fresh)
 {
     unsigned int i = pt_index(va, 3);
     pte_t e = pt_get_entry(p2m_shared.l3, i);
@@ -355,10 +370,10 @@ static int private_l2(unsigned long va, mfn_t *l2)
     if ( !mfn_eq(*l2, p2m_shared.missing_pmd) )
         return 0;
     return privatise_table(p2m_shared.l3, i, 2,
-                           table_pte(p2m_shared.missing_pte), l2);
+                           table_pte(p2m_shared.missing_pte), l2, fresh);
 }
 
-static int private_l1(unsigned long va, mfn_t l2, mfn_t *l1)
+static int private_l1(unsigned long va, mfn_t l2, mfn_t *l1, mfn_t *fresh)
 {
     unsigned int i = pt_index(va, 2);
     mfn_t shared = pte_mfn(pt_get_entry(l2, i));
@@ -371,13 +386,13 @@ static int private_l1(unsigned long va, mfn_t l2, mfn_t *l1)
         k = KIND_IDENTITY;
     else
         return 0;
-    return privatise_table(l2, i, 1, shared_leaf_pte(k), l1);
+    return privatise_table(l2, i, 1, shared_leaf_pte(k), l1, fresh);
 }
 
 /* Gives chunk c a private leaf holding what its shared page meant. */
-static int private_leaf(unsigned long c, mfn_t l1, bool identity)
+static int private_leaf(unsigned long c, mfn_t l1, bool identity,
+                        mfn_t *fresh)
 {
-    unsigned int i = pt_index(chunk_va(c), 1);
     struct mmuext_op flush = {
         .cmd = MMUEXT_INVLPG_LOCAL,
         .arg1.linear_addr = chunk_va(c),
@@ -392,93 +407,205 @@ static int private_leaf(unsigned long c, mfn_t l1, bool identity)
     for ( k = 0; k < P2M_PER_PAGE; k++ )
         leaf[k] = identity ? IDENTITY_FRAME(c * P2M_PER_PAGE + k)
                            : INVALID_P2M_ENTRY;
-    rc = pt_set_entry(l1, i, leaf_pte(pfn_to_mfn(pfn), true));
-    if ( !rc )
-        rc = mc_mmuext(&flush);
-    if ( !rc )
-        rc = p2m_frames_set_leaf(c, pfn_to_mfn(pfn));
-    return rc;
+    *fresh = pfn_to_mfn(pfn);
+    rc = pt_set_entry(l1, pt_index(chunk_va(c), 1), leaf_pte(*fresh, true));
+    return rc ? rc : mc_mmuext(&flush);
 }
 
-static int make_chunk_private(unsigned long c, bool identity)
+/* Does entry i of table point at child, as Xen has it now? */
+static bool linked(mfn_t table, unsigned int i, mfn_t child)
 {
-    unsigned long va = chunk_va(c);
-    mfn_t l2, l1;
+    return mfn_eq(pte_mfn(pt_get_entry(table, i)), child);
+}
+
+/*
+ * Collapse: a chunk whose private leaf is back to all-INVALID maps
+ * p2m_missing again and the leaf is freed; an L1 (then an L2) left with
+ * nothing but missing behind it goes back to the shared one too.  Sparse
+ * populate/release cycles therefore leave no private pages behind.
+ *
+ * Each step is issued and checked before the page it unlinks is freed: a
+ * page is never freed while Xen may still map it.  A refused step leaves
+ * a valid, only larger, structure; the chunk is remembered and
+ * p2m_trim() tries again.
+ */
+#define MAX_PENDING_COLLAPSE    8
+
+static unsigned long pending_collapse[MAX_PENDING_COLLAPSE];
+static unsigned int nr_pending_collapse;
+
+static void remember_collapse(unsigned long c)
+{
+    printk("p2m: chunk %#lx stays private for now: its collapse was "
+           "refused\n", c);
+    if ( nr_pending_collapse < MAX_PENDING_COLLAPSE )
+        pending_collapse[nr_pending_collapse++] = c;
+}
+
+/* Points entry i of parent at a shared page; 0 once Xen has done it. */
+static int unlink_child(mfn_t parent, unsigned int i, pte_t shared,
+                        unsigned long flush_va)
+{
+    struct mmuext_op flush = {
+        .cmd = MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = flush_va,
+    };
     int rc, flush_rc;
 
     mmu_lazy_begin();
-    rc = private_l2(va, &l2);
-    if ( !rc )
-        rc = private_l1(va, l2, &l1);
-    if ( !rc )
-        rc = private_leaf(c, l1, identity);
-    flush_rc = mmu_lazy_end();
+    if ( flush_va )
+        rc = mc_mmuext(&flush);
+    else
+    {
+        mc_request_tlb_flush();     /* a whole range changes translation */
+        rc = 0;
+    }
+    rc = rc ? rc : pt_set_entry(parent, i, shared);
+    flush_rc = lazy_end_and_flush();
     return rc ? rc : flush_rc;
 }
 
 /*
- * Undoes make_chunk_private for an all-INVALID leaf: the chunk maps
- * p2m_missing again and the leaf is freed; an L1 (then an L2) left with
- * nothing but missing behind it goes back to the shared one too.  Sparse
- * populate/release cycles therefore leave no private pages behind.
+ * Unlinks child from entry i of parent; true once nothing maps it, so it
+ * may be freed.  If Xen did the unlink and only the flush after it
+ * failed, a full flush makes up for it.
  */
-static int unshare_parent(mfn_t parent, unsigned int i, pte_t shared,
-                          mfn_t child)
+static bool unlinked(mfn_t parent, unsigned int i, pte_t shared,
+                     mfn_t child, unsigned long flush_va)
 {
-    int rc;
+    int rc = unlink_child(parent, i, shared, flush_va);
 
-    mc_request_tlb_flush();
-    rc = pt_set_entry(parent, i, shared);
-    if ( !rc )
-        pt_free(child);             /* on_pt_release issues the batch */
-    return rc;
+    if ( rc && !linked(parent, i, child) )
+    {
+        mc_request_tlb_flush();
+        rc = mc_flush();
+    }
+    return rc == 0;
 }
 
-/* Does every entry of table point at target?  Issues what is queued. */
+/* Does every entry of table point at target? */
 static bool table_all(mfn_t table, mfn_t target)
 {
     unsigned int i;
 
-    /* In lazy mode the last update may still be in the batch. */
-    if ( mc_flush() )
-        return false;
     for ( i = 0; i < PT_ENTRIES; i++ )
         if ( !mfn_eq(pte_mfn(pt_get_entry(table, i)), target) )
             return false;
     return true;
 }
 
+/*
+ * The L1 of chunk c, then its L2, back onto the shared pages if nothing
+ * but missing is behind them.  0, or -XEN_EBUSY if Xen refused a step.
+ */
+static int collapse_tables(unsigned long c)
+{
+    unsigned long va = chunk_va(c);
+    unsigned int i3 = pt_index(va, 3), i2 = pt_index(va, 2);
+    mfn_t l2 = pte_mfn(pt_get_entry(p2m_shared.l3, i3));
+    mfn_t l1 = pte_mfn(pt_get_entry(l2, i2));
+
+    if ( mfn_eq(l2, p2m_shared.missing_pmd) )
+        return 0;
+    if ( !mfn_eq(l1, p2m_shared.missing_pte) &&
+         !mfn_eq(l1, p2m_shared.identity_pte) &&
+         table_all(l1, p2m_shared.missing_mfn) )
+    {
+        if ( !unlinked(l2, i2, table_pte(p2m_shared.missing_pte), l1, 0) )
+            return -XEN_EBUSY;
+        pt_free(l1);
+    }
+    if ( table_all(l2, p2m_shared.missing_pte) )
+    {
+        if ( !unlinked(p2m_shared.l3, i3, table_pte(p2m_shared.missing_pmd),
+                       l2, 0) )
+            return -XEN_EBUSY;
+        pt_free(l2);
+    }
+    return 0;
+}
+
 static int collapse_chunk(unsigned long c)
 {
     unsigned long va = chunk_va(c);
-    struct mmuext_op flush = {
-        .cmd = MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = va,
-    };
     mfn_t l2 = pte_mfn(pt_get_entry(p2m_shared.l3, pt_index(va, 3)));
     mfn_t l1 = pte_mfn(pt_get_entry(l2, pt_index(va, 2)));
-    mfn_t leaf = pte_mfn(pt_get_entry(l1, pt_index(va, 1)));
-    int rc, flush_rc;
+    unsigned int i1 = pt_index(va, 1);
+    mfn_t leaf = pte_mfn(pt_get_entry(l1, i1));
+    int rc = -XEN_EBUSY;
 
     p2m_generation_begin();
-    mmu_lazy_begin();
-    rc = pt_set_entry(l1, pt_index(va, 1), shared_leaf_pte(KIND_MISSING));
-    if ( !rc )
-        rc = mc_mmuext(&flush);
-    if ( !rc )
-        rc = p2m_frames_set_leaf(c, p2m_shared.missing_mfn);
-    if ( !rc && table_all(l1, p2m_shared.missing_mfn) )
+    if ( unlinked(l1, i1, shared_leaf_pte(KIND_MISSING), leaf, va) )
     {
-        rc = unshare_parent(l2, pt_index(va, 2),
-                            table_pte(p2m_shared.missing_pte), l1);
-        if ( !rc && table_all(l2, p2m_shared.missing_pte) )
-            rc = unshare_parent(p2m_shared.l3, pt_index(va, 3),
-                                table_pte(p2m_shared.missing_pmd), l2);
-    }
-    flush_rc = mmu_lazy_end();
-    p2m_generation_end();
-    if ( !rc && !flush_rc )
+        (void)p2m_frames_set_leaf(c, p2m_shared.missing_mfn);
         frame_free(mfn_to_pfn(leaf));
-    return rc ? rc : flush_rc;
+        rc = collapse_tables(c);
+    }
+    p2m_generation_end();
+    return rc;
+}
+
+/*
+ * After a refused make_chunk_private: which new pages did Xen link in?
+ * Reading the tables tells.  A new page that is not linked (or is under
+ * one that is not) is freed; new tables that are linked but have nothing
+ * private behind them are collapsed again.  Returns true if the leaf
+ * itself is in: then only a flush after it failed.
+ */
+static bool drop_unlinked(unsigned long c, const struct fresh_pages *f)
+{
+    unsigned long va = chunk_va(c);
+    mfn_t l2 = pte_mfn(pt_get_entry(p2m_shared.l3, pt_index(va, 3)));
+    bool l2_in = mfn_eq(f->l2, INVALID_MFN) || mfn_eq(l2, f->l2);
+    bool l1_in = l2_in && (mfn_eq(f->l1, INVALID_MFN) ||
+                           linked(l2, pt_index(va, 2), f->l1));
+    bool leaf_in = l1_in && !mfn_eq(f->leaf, INVALID_MFN) &&
+                   linked(pte_mfn(pt_get_entry(l2, pt_index(va, 2))),
+                          pt_index(va, 1), f->leaf);
+
+    if ( !mfn_eq(f->leaf, INVALID_MFN) && !leaf_in )
+        frame_free(mfn_to_pfn(f->leaf));
+    if ( !mfn_eq(f->l1, INVALID_MFN) && !l1_in )
+        pt_free(f->l1);
+    if ( !mfn_eq(f->l2, INVALID_MFN) && !l2_in )
+        pt_free(f->l2);
+    (void)p2m_frames_set_leaf(c, leaf_in ? f->leaf : p2m_shared.missing_mfn);
+    /* New tables Xen did link, with nothing behind them, go back too. */
+    if ( !leaf_in && collapse_tables(c) )
+        remember_collapse(c);
+    return leaf_in;
+}
+
+/*
+ * Gives chunk c a private leaf (and a private L1 and L2 where those were
+ * shared), in one batch.  The frame list's mid page is allocated first,
+ * so the last step cannot fail; a refused batch is sorted out by
+ * drop_unlinked().
+ */
+static int make_chunk_private(unsigned long c, bool identity)
+{
+    struct fresh_pages f = { INVALID_MFN, INVALID_MFN, INVALID_MFN };
+    unsigned long va = chunk_va(c);
+    mfn_t l2, l1;
+    int rc, flush_rc;
+
+    if ( (rc = p2m_frames_prepare(c)) != 0 )
+        return rc;
+    mmu_lazy_begin();
+    rc = private_l2(va, &l2, &f.l2);
+    if ( !rc )
+        rc = private_l1(va, l2, &l1, &f.l1);
+    if ( !rc )
+        rc = private_leaf(c, l1, identity, &f.leaf);
+    flush_rc = lazy_end_and_flush();
+    rc = rc ? rc : flush_rc;
+    if ( rc && drop_unlinked(c, &f) )
+    {
+        mc_request_tlb_flush();     /* all linked: make up for the flush */
+        rc = mc_flush();
+    }
+    if ( !rc )
+        (void)p2m_frames_set_leaf(c, f.leaf);   /* prepared: cannot fail */
+    return rc;
 }
 
 /* Grows p2m_size to cover pfn; the VA behind it is mapped already. */
@@ -571,8 +698,9 @@ int p2m_set(pfn_t pfn, unsigned long entry)
             return 0;
         store(p, entry);
         /* A leaf back to all-missing returns to the shared page. */
-        if ( entry == INVALID_P2M_ENTRY && leaf_is_empty(p / P2M_PER_PAGE) )
-            return collapse_chunk(p / P2M_PER_PAGE);
+        if ( entry == INVALID_P2M_ENTRY && leaf_is_empty(p / P2M_PER_PAGE) &&
+             collapse_chunk(p / P2M_PER_PAGE) )
+            remember_collapse(p / P2M_PER_PAGE);
         return 0;
     }
 
@@ -641,6 +769,26 @@ static void note_last_private(struct p2m_walker *w, unsigned long chunk,
         *(unsigned long *)w->ctx = chunk + 1;
 }
 
+/* Collapses refused earlier, tried again while nothing else is queued. */
+static void retry_collapses(void)
+{
+    unsigned int n = nr_pending_collapse;
+    unsigned long c;
+    mfn_t leaf;
+
+    nr_pending_collapse = 0;
+    while ( n-- )
+    {
+        c = pending_collapse[n];
+        leaf = p2m_chunk_leaf(c);
+        if ( mfn_eq(leaf, p2m_shared.identity_mfn) )
+            continue;
+        if ( mfn_eq(leaf, p2m_shared.missing_mfn) ? collapse_tables(c)
+             : leaf_is_empty(c) && collapse_chunk(c) )
+            remember_collapse(c);
+    }
+}
+
 /*
  * Shrinks p2m_size back after releases: down to the last chunk with a
  * private leaf, never below the size the p2m had at boot.  Past p2m_size
@@ -654,6 +802,7 @@ void p2m_trim(void)
 
     if ( !p2m_size )
         return;
+    retry_collapses();
     p2m_walk(&w);
     size = MAX(boot_size, end * P2M_PER_PAGE);
     if ( size >= p2m_size )
