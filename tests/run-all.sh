@@ -89,6 +89,13 @@ start=$(date +%s)
 step host "$top/build/host-tests"
 step elf "$top/tests/check-elf.sh"
 run_guests
+# Every TEST() defined ran in each dom0 configuration (the full suite).
+if [ -z "${CMDLINE:-}" ]; then
+    dom0_logs=()
+    for c in $DOM0_CONFIGS; do dom0_logs+=("$logs/dom0-${c%%:*}.log"); done
+    [ ${#dom0_logs[@]} -eq 0 ] ||
+        step suite "$top/tests/check-suite-size.sh" "${dom0_logs[@]}"
+fi
 # gdb on QEMU's gdbstub: a breakpoint in guest code, p2m entries read from
 # machine memory, and the run still ends in SUCCESS after detaching.
 step gdb env CMDLINE="tests=p2m.* audit" DOM0_MEM=64M QEMU_MEM=512 \

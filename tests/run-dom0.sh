@@ -73,7 +73,16 @@ deadline=$(( $(date +%s) + TIMEOUT ))
 while :; do
     result=$(tr -d '\r' < "$LOG" | sed -n 's/^Test result: \([A-Z]*\)$/\1/p' | tail -n 1)
     if [ -n "$result" ]; then
-        sleep 0.3               # the rest of the line and a crash report
+        # After the result the kernel shuts down and Xen says so ("Hardware
+        # Dom0 halted/crashed/shutdown"); wait for that (bounded: a held
+        # guest never ends) so that anything printed after the result
+        # line - a panic, a crash - is seen.
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$qemu_pid" 2>/dev/null || break
+            grep -q '^(XEN) Hardware Dom0 ' "$LOG" && break
+            sleep 0.1
+        done
+        sleep 0.1
         break
     fi
     kill -0 "$qemu_pid" 2>/dev/null || break
@@ -93,6 +102,17 @@ if [ -z "$result" ]; then
         sed 's/^/run-dom0: qemu: /' "$LOG.qemu" >&2
     fi
     exit 6
+fi
+
+# One result line, and nothing after it that says the run went wrong.
+text=$(tr -d '\r' < "$LOG")
+nresults=$(grep -c '^Test result: ' <<< "$text")
+after=$(awk '/^Test result: /{n++; next} n' <<< "$text" |
+        grep -E '^PANIC:|Dom0 crashed|domain_crash|^\(XEN\) \*\*\*\* ' | head -n 1)
+if [ "$nresults" -ne 1 ] || [ -n "$after" ]; then
+    echo "run-dom0: the run said '$result', but then:" \
+         "${after:-$nresults result lines} (log: $LOG)" >&2
+    exit 4
 fi
 
 printf 'run-dom0: Test result: %s after %.1f s (log: %s)\n' "$result" "$elapsed" "$LOG" >&2

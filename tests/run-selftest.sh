@@ -13,8 +13,10 @@ expect() {  # expect NAME CMDLINE EXIT_CODE REGEX...
     local name=$1 cmdline=$2 want=$3 rc log text missing=
     shift 3
     log=$top/build/logs/selftest-$name.log
+    rm -f "$log"                    # never match an earlier run's log
     CMDLINE=$cmdline QUIET=1 LOG=$log "$top/tests/run-dom0.sh" 2>/dev/null
     rc=$?
+    set -- '^pvmm: booting as dom0 ' "$@"     # a run that never booted fails
     # One read, then here-strings: `tr | grep -q` under pipefail fails
     # whenever grep quits early and tr gets SIGPIPE.
     text=$(tr -d '\r' < "$log")
@@ -58,6 +60,11 @@ expect unexpected_fault_panics "tests=selftest.unexpected_fault_panics" 4 \
 expect pmap_exhaustion_panics "tests=selftest.pmap_exhaustion_panics" 4 \
     '^PANIC: PMAP: all 8 slots in use: slot 0 mfn 0x[0-9a-f]+ \(test_selftest_pmap_exhaustion_panics\),( slot [1-7] mfn 0x[0-9a-f]+ \(test_selftest_pmap_exhaustion_panics\),?){7}$' \
     '^Test result: ERROR$'
+
+# A second result line after the first: the runner reads on and says ERROR.
+expect second_result_line_is_an_error \
+    "tests=selftest.second_result_line_is_an_error" 4 \
+    '^Test result: SUCCESS$'
 
 # The benchmarks run and print every figure (make bench must not rot).
 expect bench_prints_every_figure "bench tests=boot.start*" 0 \

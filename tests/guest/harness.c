@@ -186,6 +186,10 @@ void test_run(const struct boot_options *opts, const char *setup_error,
         run->counts[s]++;
         run->status = MAX(run->status, s);
     }
+    /* Nothing ran and nothing said why (an empty .tests): not a pass. */
+    if ( run->status == TEST_SUCCESS && !run->counts[TEST_SUCCESS] &&
+         !run->counts[TEST_SKIP] && !run->counts[TEST_FAILURE] )
+        test_run_error(run, "no test ran");
 }
 
 void test_run_error(struct test_run *run, const char *why)
