@@ -21,6 +21,7 @@
 #include <pvmm/printk.h>
 #include <pvmm/panic.h>
 #include <pvmm/lib.h>
+#include <pvmm/traps.h>
 
 unsigned long p2m_size;
 start_info_t *p2m_start_info;
@@ -134,9 +135,15 @@ void p2m_boot_crosscheck(void)
         l = pfn < nr ? list[pfn] : INVALID_P2M_ENTRY;
         where = p2m_e820_moved_to(pfn);
         p2m_crosscheck.checked++;
+        /*
+         * The tail past nr is padding: missing, unless dom0's memory map
+         * says the pfn is a hole, which is identity wherever it lies.
+         */
         if ( t != l ||
              (pfn < nr && p2m_get_entry(_pfn(where)) != l) ||
-             (pfn >= nr && p2m_get_entry(_pfn(pfn)) != INVALID_P2M_ENTRY) )
+             (pfn >= nr && p2m_get_entry(_pfn(pfn)) !=
+                           (p2m_e820_is_identity(pfn) ? IDENTITY_FRAME(pfn)
+                                                      : INVALID_P2M_ENTRY)) )
             crosscheck_mismatch(pfn, l, t, p2m_get_entry(_pfn(where)));
     }
 }
@@ -170,16 +177,34 @@ unsigned long p2m_lookup_slow(pfn_t pfn)
     return INVALID_P2M_ENTRY;
 }
 
+/*
+ * Xen maps the M2P only where there is machine memory: the entry of an
+ * mfn in a machine hole (the PCI hole, say) is an unmapped page, so it is
+ * read through the exception table rather than trusted to be there.
+ */
 unsigned long p2m_m2p_raw(mfn_t mfn)
 {
-    return mfn_x(mfn) > max_mfn ? ~0UL : machine_to_phys_mapping[mfn_x(mfn)];
+    struct exc_fault fault;
+    uint64_t pfn;
+
+    if ( mfn_x(mfn) > max_mfn ||
+         exc_probe_read(&machine_to_phys_mapping[mfn_x(mfn)], &pfn, &fault) )
+        return ~0UL;
+    return pfn;
 }
 
+/*
+ * The M2P's answer, believed only if the p2m agrees.  An mfn the M2P
+ * does not map back (MMIO, a machine hole) may still be a pfn of ours:
+ * an identity pfn, whose "mfn" is the pfn itself.
+ */
 pfn_t mfn_to_pfn(mfn_t mfn)
 {
-    unsigned long pfn = p2m_m2p_raw(mfn);
+    unsigned long pfn = p2m_m2p_raw(mfn), m = mfn_x(mfn);
 
-    if ( pfn == ~0UL || p2m_get_entry(_pfn(pfn)) != mfn_x(mfn) )
-        return INVALID_PFN;
-    return _pfn(pfn);
+    if ( pfn != ~0UL && p2m_get_entry(_pfn(pfn)) == m )
+        return _pfn(pfn);
+    if ( m < P2M_MAX_PFNS && p2m_get_entry(_pfn(m)) == IDENTITY_FRAME(m) )
+        return _pfn(m);
+    return INVALID_PFN;
 }

@@ -69,7 +69,11 @@ static inline bool p2m_is_populated(pfn_t pfn)
     return e != INVALID_P2M_ENTRY && !(e & IDENTITY_FRAME_BIT);
 }
 
-/* Through the M2P, checked to round-trip; INVALID_PFN for a foreign mfn. */
+/*
+ * Through the M2P (read safely: an mfn in a machine hole has no mapped
+ * entry), checked to round-trip through the p2m.  An identity pfn's
+ * "mfn" gives the pfn back; INVALID_PFN for any other foreign mfn.
+ */
 pfn_t mfn_to_pfn(mfn_t mfn);
 
 /*

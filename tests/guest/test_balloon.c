@@ -266,3 +266,35 @@ TEST(balloon, up_to_maxmem_and_back)
     ASSERT_EQ(frame_free_count(), free0);
     ASSERT_EQ(p2m_audit(), 0);
 }
+
+struct ram_entry {
+    uint64_t addr, size;
+    uint32_t type;
+} __attribute__((packed));
+
+/*
+ * After all the releases above (each ends in p2m_trim), the p2m must still
+ * cover every RAM page of the memory map, read here from Xen directly:
+ * trimming shrinks back to the boot size, never below it.
+ */
+TEST(balloon, p2m_still_covers_all_ram_after_trims)
+{
+    static struct ram_entry map[128];
+    struct xen_memory_map m = { .nr_entries = ARRAY_SIZE(map) };
+    bool dom0 = xen_start_info->flags & SIF_INITDOMAIN;
+    unsigned long i, end = 0;
+    long rc;
+
+    set_xen_guest_handle(m.buffer, map);
+    rc = HYPERVISOR_memory_op(dom0 ? XENMEM_machine_memory_map
+                                   : XENMEM_memory_map, &m);
+    if ( rc == -XEN_ENOSYS )
+        SKIP("Xen has no memory map for this domain");
+    ASSERT_EQ(rc, 0);
+    for ( i = 0; i < m.nr_entries; i++ )
+        if ( map[i].type == 1 )     /* E820 RAM */
+            end = MAX(end, (map[i].addr + map[i].size) >> PAGE_SHIFT);
+    ASSERT_GT(end, 0);
+    ASSERT_GE(p2m_size, MIN(end, P2M_MAX_PFNS));
+    ASSERT_EQ(xen_shared_info->arch.max_pfn, p2m_size);
+}

@@ -129,6 +129,8 @@ static void release_once(enum inject_kind kind, unsigned long nth,
         ASSERT_EQ(rc, 0);
     }
     ASSERT_TRUE(rc == 0 ? done == NR_FRAMES : rc < 0 && done < NR_FRAMES);
+    if ( *fired && kind == INJECT_DECREASE )
+        ASSERT_EQ(done, NR_FRAMES / 2);     /* the short count, exactly */
     ASSERT_EQ(reservation(), res0 - (long)done);
     ASSERT_EQ(p2m_nr_populated, pop0 - done);
     ASSERT_EQ(ledger(0), before);
@@ -163,6 +165,8 @@ static void populate_once(enum inject_kind kind, unsigned long nth,
     rc = balloon_populate_list(pfns, NR_FRAMES, &done);
     *fired = disarm(fired0);
     ASSERT_TRUE(rc == 0 ? done == NR_FRAMES : rc < 0 && done < NR_FRAMES);
+    if ( *fired && kind == INJECT_POPULATE )
+        ASSERT_EQ(done, NR_FRAMES / 2);     /* the short count, exactly */
     ASSERT_EQ(reservation(), res0 + (long)done);
     ASSERT_EQ(p2m_nr_populated, pop0 + done);
     ASSERT_EQ(count_populated(pfns, NR_FRAMES), done);

@@ -10,6 +10,9 @@
 #include <pvmm/shared_info.h>
 #include <pvmm/traps.h>
 #include <pvmm/pt.h>
+#include <pvmm/hypercall.h>
+#include <pvmm/p2m_tree.h>
+#include <pvmm/lib.h>
 #include "../../mm/p2m_internal.h"
 
 extern struct boot_options boot_opts;
@@ -217,4 +220,140 @@ TEST(p2m, published_for_the_tools)
         ASSERT_EQ(mid[0], mfn_x(p2m_chunk_leaf(0)));
         ASSERT_NE(mid[0], mfn_x(p2m_shared.missing_mfn));
     }
+}
+
+/*
+ * Xen maps the M2P only over machine memory: the entry of an mfn in a
+ * machine hole is an unmapped page.  mfn_to_pfn must not fault there; it
+ * answers INVALID, or, as dom0, the pfn when that pfn is identity (the
+ * PCI hole is).  The hole is found by probing the M2P itself.
+ */
+TEST(p2m, mfn_to_pfn_in_a_machine_hole_does_not_fault)
+{
+    struct xen_machphys_mapping m2p;
+    struct exc_fault f;
+    unsigned long mfn;
+    uint64_t v;
+
+    ASSERT_EQ(HYPERVISOR_memory_op(XENMEM_machphys_mapping, &m2p), 0);
+    for ( mfn = 0; mfn <= m2p.max_mfn; mfn += PAGE_SIZE / sizeof(v) )
+        if ( exc_probe_read(&machine_to_phys_mapping[mfn], &v, &f) )
+            break;
+    if ( mfn > m2p.max_mfn )
+        SKIP("the M2P is mapped up to max_mfn %#lx: no machine hole",
+             m2p.max_mfn);
+    /* No fault; and no pfn, unless dom0 has it as an identity pfn. */
+    ASSERT_EQ(pfn_x(mfn_to_pfn(_mfn(mfn))),
+              p2m_get_entry(_pfn(mfn)) == IDENTITY_FRAME(mfn)
+              ? mfn : pfn_x(INVALID_PFN));
+    ASSERT_EQ(pfn_x(mfn_to_pfn(_mfn(mfn + 17))),
+              p2m_get_entry(_pfn(mfn + 17)) == IDENTITY_FRAME(mfn + 17)
+              ? mfn + 17 : pfn_x(INVALID_PFN));
+}
+
+/* As in Linux: the "mfn" of an identity pfn is that pfn, both ways. */
+TEST(p2m, mfn_to_pfn_of_an_identity_frame_is_its_pfn)
+{
+    unsigned long pfn;
+
+    for ( pfn = 0; pfn < p2m_size; pfn++ )
+        if ( p2m_entry_is_identity(p2m_get_entry(_pfn(pfn))) )
+            break;
+    if ( pfn == p2m_size )
+        SKIP("no identity pfn below p2m_size %#lx (a domU)", p2m_size);
+    ASSERT_EQ(mfn_x(pfn_to_mfn(_pfn(pfn))), pfn);
+    ASSERT_EQ(pfn_x(mfn_to_pfn(_mfn(pfn))), pfn);
+}
+
+/* ---- the boot tree, on a list of our own ---------------------------- */
+
+static void *tree_page_alloc(void)
+{
+    pfn_t pfn = frame_alloc();
+
+    return pfn_eq(pfn, INVALID_PFN) ? NULL : directmap_va(pfn);
+}
+
+static void tree_page_free(void *page)
+{
+    frame_free(_pfn(((unsigned long)page - DIRECTMAP_BASE) >> PAGE_SHIFT));
+}
+
+static const struct p2m_tree_pages tree_pages = {
+    tree_page_alloc, tree_page_free,
+};
+
+/*
+ * 300 pfns: a tail leaf of 300.  What follows the list in its page is
+ * poisoned, so a tail that is not padded reads the poison, and a lookup
+ * far past the list must read the shared missing leaf.
+ */
+TEST(p2m, tree_tail_is_padded_and_holes_read_missing)
+{
+    unsigned long free0 = frame_free_count(), i, bad = 0;
+    pfn_t page = frame_alloc();
+    struct p2m_tree t;
+    unsigned long *list;
+    int rc;
+
+    ASSERT_TRUE(!pfn_eq(page, INVALID_PFN));
+    list = directmap_va(page);
+    for ( i = 0; i < P2M_PER_PAGE; i++ )
+        list[i] = i < 300 ? 0x1000 + i * 3 : 0x5a5a5a5a5a5a5a5aUL;
+    rc = p2m_tree_build(&t, list, 300, &tree_pages);
+    if ( !rc )
+    {
+        for ( i = 0; i < P2M_PER_PAGE; i++ )
+            bad += p2m_tree_lookup(&t, i) !=
+                   (i < 300 ? 0x1000 + i * 3 : INVALID_P2M_ENTRY);
+        bad += p2m_tree_lookup(&t, 5000) != INVALID_P2M_ENTRY;
+        bad += p2m_tree_lookup(&t, (1UL << 18) + 7) != INVALID_P2M_ENTRY;
+        p2m_tree_destroy(&t, &tree_pages);
+    }
+    frame_free(page);
+    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(bad, 0);
+    ASSERT_EQ(frame_free_count(), free0);
+}
+
+/*
+ * mfn_to_pfn believes the M2P only when the p2m agrees: an M2P entry
+ * pointed elsewhere on purpose (MMU_MACHPHYS_UPDATE) must give INVALID.
+ */
+TEST(p2m, mfn_to_pfn_needs_the_p2m_to_agree_with_the_m2p)
+{
+    pfn_t pfn = frame_alloc();
+    mfn_t mfn;
+    pfn_t seen;
+    int rc;
+
+    ASSERT_TRUE(!pfn_eq(pfn, INVALID_PFN));
+    mfn = pfn_to_mfn(pfn);
+    rc = mc_mmu_update((mfn_x(mfn) << PAGE_SHIFT) | MMU_MACHPHYS_UPDATE,
+                       pfn_x(pfn) + 1);
+    rc = rc ? rc : mc_flush();
+    seen = mfn_to_pfn(mfn);
+    if ( !rc )      /* put Xen's M2P back before anything else */
+        rc = mc_mmu_update((mfn_x(mfn) << PAGE_SHIFT) | MMU_MACHPHYS_UPDATE,
+                           pfn_x(pfn)) ?: mc_flush();
+    frame_free(pfn);
+    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(pfn_x(seen), pfn_x(INVALID_PFN));
+    ASSERT_EQ(pfn_x(mfn_to_pfn(mfn)), pfn_x(pfn));
+}
+
+/* The auditor's last check: the populated count kept by p2m_set. */
+TEST(p2m, audit_reports_a_wrong_populated_count)
+{
+    unsigned long kept = p2m_nr_populated;
+    int rc;
+
+    p2m_nr_populated = kept + 1;
+    rc = p2m_audit();
+    p2m_nr_populated = kept;
+    ASSERT_EQ(rc, -1);
+    ASSERT_STREQ(p2m_audit_last()->what, "populated count, kept");
+    ASSERT_EQ(p2m_audit_last()->found, kept);
+    ASSERT_EQ(p2m_audit_last()->expected, kept + 1);
+    ASSERT_EQ(p2m_audit(), 0);
 }
