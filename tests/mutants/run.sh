@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# make mutants: applies each one-line mutation of mm/ listed in
+# tests/mutants/mutations.txt to a copy of the tree, builds it, boots it
+# with the 64 MiB dom0 `audit` run (what `make check` boots), and says
+# whether the run noticed (any exit but 0: killed) or not (survived).
+# Two at a time.  The survivors are the to-do list: each is a bug the
+# suite would let through.
+#
+#   tests/mutants/run.sh [PATTERN]   only the mutations whose line
+#                                    contains PATTERN (grep -F)
+# Environment: MUTANT_CMDLINE (default "audit"), TIMEOUT (per boot, 300).
+#
+# Prints one line per mutation and, last, "mutants: killed K of N".
+# Exits 0 if every mutation was killed, 1 if some survived, 4 if a
+# mutation line is malformed or does not match its file exactly once.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+list=$top/tests/mutants/mutations.txt
+pattern=${1:-}
+export MUTANT_CMDLINE=${MUTANT_CMDLINE:-audit} TIMEOUT=${TIMEOUT:-300}
+work=$(mktemp -d /tmp/pvmm-mutants.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+die() { echo "mutants: $*" >&2; exit 4; }
+
+# Fields of a mutation line into FILE ORIG REPL WHAT.
+split() {
+    local rest=$1
+    FILE=${rest%% @@ *}; rest=${rest#* @@ }
+    ORIG=${rest%% @@ *}; rest=${rest#* @@ }
+    REPL=${rest%% @@ *}; WHAT=${rest#* @@ }
+}
+
+mutants=()
+while IFS= read -r line; do
+    [[ -z $line || $line == \#* ]] && continue
+    [ -n "$pattern" ] && [[ $line != *"$pattern"* ]] && continue
+    split "$line"
+    [ -n "$FILE" ] && [ -n "$ORIG" ] && [ -n "$WHAT" ] ||
+        die "malformed line: $line"
+    n=$(grep -cF -- "$ORIG" "$top/$FILE" 2>/dev/null)
+    [ "$n" = 1 ] || die "'$ORIG' is on $n lines of $FILE (must be 1)"
+    mutants+=("$line")
+done < "$list"
+[ ${#mutants[@]} -gt 0 ] || die "no mutation selected"
+
+# A copy of the working tree (not just what is committed), without build/.
+tar -C "$top" --exclude=./build --exclude=./.git -cf "$work/tree.tar" .
+
+one() {     # one INDEX LINE: prints the verdict line
+    local i=$1 dir=$work/m$1 rc out
+    split "$2"
+    mkdir -p "$dir" && tar -C "$dir" -xf "$work/tree.tar"
+    O=$ORIG R=$REPL awk '{
+        i = index($0, ENVIRON["O"])
+        if (i) $0 = substr($0, 1, i - 1) ENVIRON["R"] \
+                    substr($0, i + length(ENVIRON["O"]))
+        print }' "$top/$FILE" > "$dir/$FILE"
+    out=$top/build/logs/mutant-$i.log
+    if ! make -C "$dir" build/pvmm > "$out.build" 2>&1; then
+        echo "NOBUILD  $i $FILE: $WHAT (see $out.build)"
+        rm -rf "$dir"
+        return
+    fi
+    CMDLINE=$MUTANT_CMDLINE DOM0_MEM=64M QEMU_MEM=512 QUIET=1 LOG=$out \
+        "$dir/tests/run-dom0.sh" > /dev/null 2>&1
+    rc=$?
+    if [ "$rc" -eq 0 ]; then
+        echo "SURVIVED $i $FILE: $WHAT"
+    else
+        echo "KILLED   $i $FILE: $WHAT (exit $rc)"
+    fi
+    rm -rf "$dir"
+}
+export -f one split
+export work top
+
+mkdir -p "$top/build/logs"
+start=$(date +%s)
+results=$(for i in "${!mutants[@]}"; do printf '%s\0%s\0' "$i" "${mutants[i]}"; done |
+          xargs -0 -n 2 -P 2 bash -c 'one "$0" "$1"' | tee /dev/stderr)
+killed=$(grep -c '^KILLED' <<< "$results")
+survived=$(grep -c '^SURVIVED' <<< "$results")
+nobuild=$(grep -c '^NOBUILD' <<< "$results")
+echo "$results" | sort -k2,2n
+echo "mutants: $(( $(date +%s) - start )) s"
+[ "$nobuild" -eq 0 ] || echo "mutants: $nobuild did not build (not counted)"
+grep '^SURVIVED' <<< "$results" | sed 's/^SURVIVED /survivor: /'
+echo "mutants: killed $killed of $((killed + survived))"
+[ "$survived" -eq 0 ]
