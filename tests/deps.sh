@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing pvmm needs on Debian 12 (run as root):
 #
-#   deps.sh headers   libxen-dev (the Xen public headers) and the compiler
+#   deps.sh headers   libxen-dev (the Xen public headers), the compiler, and
+#                     python3 (tests/junit.py, tools/)
 #   deps.sh qemu      qemu-system-x86
 #   deps.sh debug     gdb (Debian's, built with Python) for make gdb and its
 #                     check in make test
@@ -40,7 +41,7 @@ apt_install() {
         "${missing[@]}" >&2
 }
 
-headers() { apt_install libxen-dev gcc make binutils libc6-dev xxd bc; }
+headers() { apt_install libxen-dev gcc make binutils libc6-dev xxd bc python3; }
 
 qemu() { apt_install qemu-system-x86; }
 

@@ -26,6 +26,9 @@ total_pass=0 total_fail=0 total_skip=0
 failed_steps=()
 logs=$top/build/logs
 mkdir -p "$logs"
+# A line per step for tests/junit.py: name, exit, seconds, output, serial.
+manifest=$logs/steps.tsv
+: > "$manifest"
 
 # Adds the last "N passed, N failed[, N skipped]" line of $1 to the totals.
 count() {
@@ -54,13 +57,18 @@ report() {
     [ "$rc" -eq 0 ] || failed_steps+=("$name (exit $rc)")
 }
 
+note_step() {   # note_step NAME RC SECONDS OUTPUT [SERIAL_LOG]
+    printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-}" >> "$manifest"
+}
+
 step() {    # step NAME COMMAND...
-    local name=$1 out rc
+    local name=$1 out rc t0=$(date +%s)
     out=$logs/step-$name.out
     shift
     "$@" > "$out" 2>&1
     rc=$?
     report "$name" "$out" "$rc"
+    note_step "$name" "$rc" $(( $(date +%s) - t0 )) "$out"
 }
 
 guest() {   # guest DOM0_MEM QEMU_MEM OUT: the suite's console, Xen's lines too
@@ -71,7 +79,7 @@ guest() {   # guest DOM0_MEM QEMU_MEM OUT: the suite's console, Xen's lines too
 run_guests() {  # two at a time; reported in order
     local configs=($DOM0_CONFIGS) i j pids=() mem qmem
     for ((i = 0; i < ${#configs[@]}; i += 2)); do
-        pids=()
+        pids=() t0=$(date +%s)
         for ((j = i; j < i + 2 && j < ${#configs[@]}; j++)); do
             mem=${configs[j]%%:*} qmem=${configs[j]#*:}
             rm -f "$logs/dom0-$mem.log.runner"
@@ -83,6 +91,8 @@ run_guests() {  # two at a time; reported in order
             local rc=$? mem=${configs[j]%%:*}
             cat "$logs/dom0-$mem.log.runner" >> "$logs/dom0-$mem.log"
             report "dom0-$mem" "$logs/dom0-$mem.log" "$rc"
+            note_step "dom0-$mem" "$rc" $(( $(date +%s) - t0 )) \
+                "$logs/dom0-$mem.log"
         done
     done
 }
@@ -90,6 +100,7 @@ run_guests() {  # two at a time; reported in order
 start=$(date +%s)
 step host "$top/build/host-tests"
 step elf "$top/tests/check-elf.sh"
+step junit-unit python3 "$top/tests/test_junit.py"
 run_guests
 # Every TEST() defined ran in each dom0 configuration (the full suite).
 if [ -z "${CMDLINE:-}" ]; then
@@ -105,10 +116,20 @@ step gdb env CMDLINE="tests=p2m.* audit" DOM0_MEM=64M QEMU_MEM=512 \
 if [ -n "$DOMU_MATRIX" ]; then
     # dom0 here is Linux with the toolstack: not the pvmm DOM0_MEM.
     step domU env -u DOM0_MEM -u QEMU_MEM -u CMDLINE MATRIX="$DOMU_MATRIX" \
-        QUIET=1 TIMEOUT=${DOMU_TIMEOUT:-1500} \
+        QUIET=1 TIMEOUT=${DOMU_TIMEOUT:-1500} LOG="$logs/domU-serial.log" \
         "$top/tests/xl/run-domu.sh"
+    # The guests' consoles are in the serial log: one suite each.
+    sed -i '$ s|\t$|\t'"$logs/domU-serial.log"'|' "$manifest"
 fi
 step selftest "$top/tests/run-selftest.sh"
+
+# JUnit XML for CI systems, read back and checked against the totals.
+junit=$top/build/test-results.xml
+if ! python3 "$top/tests/junit.py" write "$junit" "$manifest" ||
+   ! python3 "$top/tests/junit.py" check "$junit" \
+        "$total_pass" "$total_fail" "$total_skip"; then
+    failed_steps+=("junit (build/test-results.xml is missing, malformed or wrong)")
+fi
 
 echo "===="
 echo "make test: $(( $(date +%s) - start )) s"
