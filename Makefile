@@ -50,7 +50,7 @@ SRCS := boot/head.S boot/notes.S \
         mm/pt.c \
         mm/pt_hooks.c mm/pt_pin.c mm/mmu_lazy.c mm/directmap.c \
         mm/p2m_tree.c mm/p2m_e820.c mm/p2m_linear.c mm/p2m_frames.c \
-        mm/p2m_audit.c mm/balloon.c \
+        mm/p2m_audit.c mm/p2m_map.c mm/balloon.c \
         lib/string.c lib/format.c lib/printk.c lib/cmdline.c lib/glob.c \
         lib/stats.c lib/inject.c \
         tests/guest/harness.c tests/guest/test_boot.c \

@@ -110,9 +110,12 @@ if [ -z "${CMDLINE:-}" ]; then
         step suite "$top/tests/check-suite-size.sh" "${dom0_logs[@]}"
 fi
 # gdb on QEMU's gdbstub: a breakpoint in guest code, p2m entries read from
-# machine memory, and the run still ends in SUCCESS after detaching.
-step gdb env CMDLINE="tests=p2m.* audit" DOM0_MEM=64M QEMU_MEM=512 \
-    TIMEOUT=300 "$top/tests/run-gdb.sh" --check
+# machine memory, and the run still ends in SUCCESS after detaching.  The
+# same boot dumps the p2m's layout (p2m_map), which the next step checks.
+step gdb env CMDLINE="tests=p2m.*,balloon.sparse* audit p2m_map" \
+    DOM0_MEM=64M QEMU_MEM=512 TIMEOUT=300 LOG="$logs/gdb.log" \
+    "$top/tests/run-gdb.sh" --check
+step p2m-map "$top/tests/check-p2m-map.sh" "$logs/gdb.log"
 if [ -n "$DOMU_MATRIX" ]; then
     # dom0 here is Linux with the toolstack: not the pvmm DOM0_MEM.
     step domU env -u DOM0_MEM -u QEMU_MEM -u CMDLINE MATRIX="$DOMU_MATRIX" \

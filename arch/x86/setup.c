@@ -44,6 +44,8 @@ static void __noreturn hold_for_dump(void)
     unsigned long count;
     uint64_t hash;
 
+    if ( boot_opts.p2m_map )
+        p2m_map_dump("hold");
     p2m_digest(&count, &hash);
     printk("P2M-DIGEST populated=%lu hash=%016lx\n", count, hash);
     printk("pvmm: holding for dump-core (p2m_cr3 %s)\n",
@@ -88,12 +90,16 @@ void __noreturn start_kernel(start_info_t *si)
         boot_opts = (struct boot_options){ 0 };     /* run nothing of it */
     arm_injections(&boot_opts);
     mm_init(si, &boot_opts);
+    if ( boot_opts.p2m_map )
+        p2m_map_dump("booted");
 
     test_run(&boot_opts, rc ? err : NULL, &run);
     /* After the tests, before the result line: the runner stops there. */
     if ( !rc && boot_opts.bench && bench_main() )
         test_run_error(&run, "some benchmarks could not run (BENCH-ERROR "
                        "above)");
+    if ( !rc && boot_opts.p2m_map )
+        p2m_map_dump("final");
     test_report(&run);
     if ( !rc && boot_opts.hold )
         hold_for_dump();

@@ -12,6 +12,9 @@
  *                          the tools, not the linear list (p2m_cr3 = 0)
  *   p2m_list=linear        publish the linear list (p2m_cr3) even if the
  *                          tools did not set SIF_VIRT_P2M_4TOOLS
+ *   p2m_map                print the p2m's layout (P2M-MAP lines) after
+ *                          boot, after the tests, while the sparse balloon
+ *                          test holds its far frames, and when holding
  *   inject=KIND:N[:VALUE][,...]
  *                          make the Nth call of a kind of hypercall (or
  *                          of frame allocation) fail (pvmm/inject.h)
@@ -35,6 +38,7 @@ struct boot_options {
     bool bench;
     bool audit;
     bool hold;
+    bool p2m_map;
     enum { P2M_LIST_AUTO, P2M_LIST_TREE, P2M_LIST_LINEAR } p2m_list;
     unsigned int nr_inject;
     struct inject_rule inject[INJECT_KINDS];
@@ -45,6 +49,9 @@ struct boot_options {
  * Returns 0, or -1 with a one-line message in err.  opts is filled from
  * the start either way.
  */
+/* The options this boot runs with (arch/x86/setup.c). */
+extern struct boot_options boot_opts;
+
 int cmdline_parse(const char *cmdline, size_t max_len,
                   struct boot_options *opts, char err[CMDLINE_ERR_LEN]);
 

@@ -143,4 +143,10 @@ struct p2m_stats {
 
 void p2m_get_stats(struct p2m_stats *st);
 
+/*
+ * Prints the p2m's layout as "P2M-MAP" lines under label (mm/p2m_map.c;
+ * tools/p2m-map draws it).  Only reads.
+ */
+void p2m_map_dump(const char *label);
+
 #endif /* PVMM_P2M_H */

@@ -134,6 +134,8 @@ TEST(balloon, sparse_populate_terabytes_apart)
     p2m_get_stats(&s1);
     check_sparse_frames();
     ASSERT_OK_HELPER();
+    if ( boot_opts.p2m_map )
+        p2m_map_dump("sparse");     /* for the picture in docs/p2m.md */
     printk("         4 sparse frames: +%lu leaves, +%lu L1s, +%lu L2s, "
            "+%lu frame-list pages; p2m size now %#lx pfns\n",
            s1.private_leaves - s0.private_leaves, s1.private_l1 - s0.private_l1,

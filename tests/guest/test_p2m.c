@@ -15,7 +15,6 @@
 #include <pvmm/lib.h>
 #include "../../mm/p2m_internal.h"
 
-extern struct boot_options boot_opts;
 
 #define GIB_PFNS    (1UL << 18)
 

@@ -37,7 +37,10 @@ HOST_TEST(cmdline_dump_core_options)
     char err[CMDLINE_ERR_LEN];
 
     CHECK_EQ(parse("audit hold p2m_list=tree", &o, err), 0);
-    CHECK(o.audit && o.hold && o.p2m_list == P2M_LIST_TREE);
+    CHECK(o.audit && o.hold && o.p2m_list == P2M_LIST_TREE && !o.p2m_map);
+    CHECK_EQ(parse("p2m_map", &o, err), 0);
+    CHECK(o.p2m_map && !o.hold);
+    CHECK_EQ(parse("p2m_map=1", &o, err), -1);
     CHECK_EQ(parse("p2m_list=linear", &o, err), 0);
     CHECK(o.p2m_list == P2M_LIST_LINEAR);
     CHECK_EQ(parse("p2m_list=both", &o, err), -1);
