@@ -17,6 +17,7 @@
 #include <pvmm/hypercall.h>
 #include <pvmm/frame.h>
 #include <pvmm/bootmap.h>
+#include <pvmm/directmap.h>
 #include <pvmm/layout.h>
 #include <pvmm/printk.h>
 #include <pvmm/panic.h>
@@ -47,6 +48,23 @@ static void boot_page_free(void *page)
 
 static const struct p2m_tree_pages boot_pages = {
     boot_page_alloc, boot_page_free,
+};
+
+/* Tree pages once the direct map exists: any free frame. */
+static void *runtime_page_alloc(void)
+{
+    pfn_t pfn = frame_alloc();
+
+    return pfn_eq(pfn, INVALID_PFN) ? NULL : directmap_va(pfn);
+}
+
+static void runtime_page_free(void *page)
+{
+    frame_free(_pfn(((unsigned long)page - DIRECTMAP_BASE) >> PAGE_SHIFT));
+}
+
+const struct p2m_tree_pages p2m_tree_runtime_pages = {
+    runtime_page_alloc, runtime_page_free,
 };
 
 void p2m_init(const start_info_t *si)

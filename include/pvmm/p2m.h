@@ -14,6 +14,7 @@
 #include <pvmm/types.h>
 #include <pvmm/xen.h>
 #include <pvmm/layout.h>
+#include <pvmm/p2m_tree.h>
 
 #define P2M_PER_PAGE        512
 #define INVALID_P2M_ENTRY   (~0UL)
@@ -86,6 +87,12 @@ int p2m_set(pfn_t pfn, unsigned long entry);
 
 /* Shrinks p2m_size after releases (never below its boot size). */
 void p2m_trim(void);
+
+/*
+ * Pages for a p2m tree built after boot (a test's or a benchmark's own),
+ * from the frame allocator through the direct map.
+ */
+extern const struct p2m_tree_pages p2m_tree_runtime_pages;
 
 /* Boot, in order (mm/mm.c). */
 void p2m_init(const start_info_t *si);

@@ -21,21 +21,6 @@ static const char *const method_name[] = { "tree", "linear", "array" };
 static struct p2m_tree tree;
 static volatile unsigned long sink;
 
-static void *tree_page_alloc(void)
-{
-    pfn_t pfn = frame_alloc();
-
-    return pfn_eq(pfn, INVALID_PFN) ? NULL : directmap_va(pfn);
-}
-
-static void tree_page_free(void *page)
-{
-    frame_free(_pfn(((unsigned long)page - DIRECTMAP_BASE) >> PAGE_SHIFT));
-}
-
-static const struct p2m_tree_pages tree_pages = {
-    tree_page_alloc, tree_page_free,
-};
 
 /* xorshift64: the same shuffled sequence in every boot. */
 static uint64_t next_random(uint64_t *s)
@@ -165,7 +150,7 @@ void bench_p2m(void)
         rc = bench_map_region(ARRAY_VA, array_pages);
     if ( !rc )
         rc = p2m_tree_build(&tree, (const unsigned long *)P2M_BASE, n,
-                            &tree_pages);
+                            &p2m_tree_runtime_pages);
     if ( rc )
     {
         bench_fail("p2m lookups: setting up", rc);
@@ -187,6 +172,6 @@ void bench_p2m(void)
                 "<=", 130);
     bench_misses(seq);
 
-    p2m_tree_destroy(&tree, &tree_pages);
+    p2m_tree_destroy(&tree, &p2m_tree_runtime_pages);
     bench_unmap_region(SEQ_VA);
 }

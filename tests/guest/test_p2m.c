@@ -266,21 +266,6 @@ TEST(p2m, mfn_to_pfn_of_an_identity_frame_is_its_pfn)
 
 /* ---- the boot tree, on a list of our own ---------------------------- */
 
-static void *tree_page_alloc(void)
-{
-    pfn_t pfn = frame_alloc();
-
-    return pfn_eq(pfn, INVALID_PFN) ? NULL : directmap_va(pfn);
-}
-
-static void tree_page_free(void *page)
-{
-    frame_free(_pfn(((unsigned long)page - DIRECTMAP_BASE) >> PAGE_SHIFT));
-}
-
-static const struct p2m_tree_pages tree_pages = {
-    tree_page_alloc, tree_page_free,
-};
 
 /*
  * 300 pfns: a tail leaf of 300.  What follows the list in its page is
@@ -299,7 +284,7 @@ TEST(p2m, tree_tail_is_padded_and_holes_read_missing)
     list = directmap_va(page);
     for ( i = 0; i < P2M_PER_PAGE; i++ )
         list[i] = i < 300 ? 0x1000 + i * 3 : 0x5a5a5a5a5a5a5a5aUL;
-    rc = p2m_tree_build(&t, list, 300, &tree_pages);
+    rc = p2m_tree_build(&t, list, 300, &p2m_tree_runtime_pages);
     if ( !rc )
     {
         for ( i = 0; i < P2M_PER_PAGE; i++ )
@@ -307,7 +292,7 @@ TEST(p2m, tree_tail_is_padded_and_holes_read_missing)
                    (i < 300 ? 0x1000 + i * 3 : INVALID_P2M_ENTRY);
         bad += p2m_tree_lookup(&t, 5000) != INVALID_P2M_ENTRY;
         bad += p2m_tree_lookup(&t, (1UL << 18) + 7) != INVALID_P2M_ENTRY;
-        p2m_tree_destroy(&t, &tree_pages);
+        p2m_tree_destroy(&t, &p2m_tree_runtime_pages);
     }
     frame_free(page);
     ASSERT_EQ(rc, 0);
