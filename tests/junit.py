@@ -144,6 +144,11 @@ def domu_extra_cases(step_lines):
     """dump-core and xl-list checks that run-domu.sh counts itself."""
     cases = []
     for line in step_lines:
+        m = re.match(r"^run-domu: (\S+): end: (.*)$", line)
+        if m:
+            c = Case("%s.ended_as_asked" % m.group(1))
+            c.status, c.message = "fail", m.group(2)
+            cases.append(c)
         m = re.match(r"^run-domu: (\S+): dump-core: (.*)$", line)
         if m:
             c = Case("%s.dump_core_matches_guest_digest" % m.group(1))

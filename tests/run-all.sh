@@ -119,7 +119,8 @@ step p2m-map "$top/tests/check-p2m-map.sh" "$logs/gdb.log"
 if [ -n "$DOMU_MATRIX" ]; then
     # dom0 here is Linux with the toolstack: not the pvmm DOM0_MEM.
     step domU env -u DOM0_MEM -u QEMU_MEM -u CMDLINE MATRIX="$DOMU_MATRIX" \
-        QUIET=1 TIMEOUT=${DOMU_TIMEOUT:-1500} LOG="$logs/domU-serial.log" \
+        QUIET=1 TIMEOUT=${DOMU_TIMEOUT:-1500} GUEST_TIMEOUT=240 \
+        LOG="$logs/domU-serial.log" \
         "$top/tests/xl/run-domu.sh"
     # The guests' consoles are in the serial log: one suite each.
     sed -i '$ s|\t$|\t'"$logs/domU-serial.log"'|' "$manifest"

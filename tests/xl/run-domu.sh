@@ -282,6 +282,17 @@ for i in "${!names[@]}"; do
         echo "run-domu: $n: Test result: NONE (no result line; $how)"
         failed=$((failed + 1))
     fi
+    # One result line, nothing alarming after it, and the end it asked for.
+    want=poweroff
+    case " ${cmdlines[$i]} " in *" hold "*) want=held ;; esac
+    reason=$(sed -n 's/.* reason=\([a-z-]*\).*/\1/p' <<< "$endline")
+    nres=$(grep -c 'Test result: ' <<< "$console")
+    after=$(awk '/Test result: /{n++; next} n' <<< "$console" | grep -E '^PANIC:' | head -n 1)
+    if [ -n "$result" ] && { [ "$reason" != "$want" ] || [ "$nres" -ne 1 ] || [ -n "$after" ]; }; then
+        echo "run-domu: $n: end: reason=${reason:-none} (want $want), $nres result line(s)${after:+, then $after}"
+        failed=$((failed + 1))
+        worst=4
+    fi
     counts=$(tr -d '\r' <<< "$console" | grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' | tail -n 1)
     if [ -n "$counts" ]; then
         set -- $counts
