@@ -163,6 +163,25 @@ int frame_full_init(pfn_t low_end)
     return 0;
 }
 
+bool frame_is_free(pfn_t pfn)
+{
+    unsigned long p = pfn_x(pfn);
+
+    return free_map && p < nr_frames &&
+           (free_map[p / BITS_PER_WORD] & (1ULL << (p % BITS_PER_WORD)));
+}
+
+bool frame_claim(pfn_t pfn)
+{
+    unsigned long p = pfn_x(pfn);
+
+    if ( !frame_is_free(pfn) )
+        return false;
+    free_map[p / BITS_PER_WORD] &= ~(1ULL << (p % BITS_PER_WORD));
+    nr_free--;
+    return true;
+}
+
 unsigned long frame_free_count(void)
 {
     return nr_free;

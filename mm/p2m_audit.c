@@ -10,13 +10,24 @@
  *  3. every leaf mfn in the tools' frame list is the mfn behind the linear
  *     array at that chunk;
  *  4. max_pfn covers every populated pfn, and the populated count kept by
- *     p2m_set is the real one.
+ *     p2m_set is the real one, and Xen's (its current reservation);
+ *  5. every L3 entry of the p2m area is present, and the shared L1s and L2
+ *     hold exactly what they stand for;
+ *  6. what the tools read is right: p2m_vaddr, p2m_cr3 (0 or the kernel's
+ *     L4), the frame list's top below 2^27 pfns and ~0 above, and
+ *     p2m_generation even;
+ *  7. the direct map maps exactly the populated pfns, each to its mfn: a
+ *     released frame is not mapped;
+ *  8. no page of the p2m (a private leaf, a shared page, the L3) is free
+ *     in the frame allocator.
  */
 #include "p2m_internal.h"
 #include <pvmm/pt.h>
 #include <pvmm/directmap.h>
 #include <pvmm/shared_info.h>
 #include <pvmm/printk.h>
+#include <pvmm/frame.h>
+#include <pvmm/hypercall.h>
 
 static struct p2m_audit_report last;
 
@@ -98,6 +109,9 @@ static void audit_chunk(struct p2m_walker *w, unsigned long chunk, pte_t pte)
         return;
     }
     a->private_leaves++;
+    if ( frame_is_free(mfn_to_pfn(leaf)) )
+        return report(w, "private leaf free in the allocator, chunk", chunk,
+                      mfn_x(leaf), mfn_x(leaf));
     audit_leaf(w, chunk);
 }
 
@@ -150,6 +164,100 @@ static void audit_shared_leaf(struct p2m_walker *w, pfn_t pfn,
         report(w, name, pfn_x(pfn), pte, pte & ~_PAGE_RW);
 }
 
+/* Invariant 5: entry i of every shared table, and the L3. */
+static void audit_shared_tables(struct p2m_walker *w)
+{
+    static const char *const names[] = {
+        "missing_pte entry", "identity_pte entry", "missing_pmd entry",
+    };
+    const mfn_t tables[] = { p2m_shared.missing_pte, p2m_shared.identity_pte,
+                             p2m_shared.missing_pmd };
+    const mfn_t targets[] = { p2m_shared.missing_mfn, p2m_shared.identity_mfn,
+                              p2m_shared.missing_pte };
+    unsigned int t, i;
+    pte_t e;
+
+    for ( i = 0; i < PT_ENTRIES && !w->stop; i++ )
+    {
+        e = pt_get_entry(p2m_shared.l3, i);
+        if ( !(e & _PAGE_PRESENT) )
+            report(w, "L3 entry of the p2m, not present", i, e,
+                   pte_from_mfn(p2m_shared.missing_pmd, PT_TABLE_FLAGS));
+        for ( t = 0; t < ARRAY_SIZE(tables) && !w->stop; t++ )
+        {
+            e = pt_get_entry(tables[t], i);
+            if ( !mfn_eq(pte_mfn(e), targets[t]) || !(e & _PAGE_PRESENT) ||
+                 (t < 2 && (e & _PAGE_RW)) )
+                report(w, names[t], i, e, pte_from_mfn(targets[t],
+                       t < 2 ? PTE_KERNEL_RO : PT_TABLE_FLAGS));
+        }
+    }
+}
+
+/* Invariant 6: what the tools read. */
+static void audit_published(struct p2m_walker *w)
+{
+    const struct arch_shared_info *a = &xen_shared_info->arch;
+    unsigned long top = p2m_size > P2M_FRAME_LIST_PFNS
+                        ? ~0UL : mfn_x(p2m_frames_top());
+    unsigned long cr3 = xen_pfn_to_cr3(mfn_x(pt_kernel_root()));
+
+    if ( a->p2m_generation & 1 )
+        report(w, "p2m_generation, odd", 0, a->p2m_generation,
+               a->p2m_generation + 1);
+    else if ( a->p2m_vaddr != P2M_BASE )
+        report(w, "p2m_vaddr", 0, a->p2m_vaddr, P2M_BASE);
+    else if ( a->p2m_cr3 && a->p2m_cr3 != cr3 )
+        report(w, "p2m_cr3", 0, a->p2m_cr3, cr3);
+    else if ( a->pfn_to_mfn_frame_list_list != top )
+        report(w, "pfn_to_mfn_frame_list_list", p2m_size,
+               a->pfn_to_mfn_frame_list_list, top);
+}
+
+/* Invariant 7, one L1 of the direct map at a time. */
+static void audit_directmap(struct p2m_walker *w)
+{
+    unsigned long pfn, found, expected;
+    unsigned int index;
+    mfn_t l1 = INVALID_MFN;
+    pte_t e;
+
+    for ( pfn = 0; pfn < directmap.nr_pfns && !w->stop; pfn++ )
+    {
+        if ( pfn % PT_ENTRIES == 0 &&
+             pt_walk(pt_kernel_root(), (unsigned long)directmap_va(_pfn(pfn)),
+                     1, &l1, &index) )
+            return report(w, "direct map L1 of pfn, missing", pfn, 0, 1);
+        e = pt_get_entry(l1, pfn % PT_ENTRIES);
+        found = (e & _PAGE_PRESENT) ? mfn_x(pte_mfn(e)) : ~0UL;
+        expected = p2m_is_populated(_pfn(pfn))
+                   ? mfn_x(pfn_to_mfn(_pfn(pfn))) : ~0UL;
+        if ( found != expected )
+            report(w, "direct map of pfn", pfn, found, expected);
+    }
+}
+
+/* Invariants 4 (Xen's count) and 8 (the fixed pages are not free). */
+static void audit_accounting(struct p2m_walker *w)
+{
+    const pfn_t fixed[] = { p2m_shared.missing, p2m_shared.identity,
+                            mfn_to_pfn(p2m_shared.missing_pte),
+                            mfn_to_pfn(p2m_shared.identity_pte),
+                            mfn_to_pfn(p2m_shared.missing_pmd),
+                            mfn_to_pfn(p2m_shared.l3) };
+    domid_t self = DOMID_SELF;
+    long xen = HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
+    unsigned int i;
+
+    if ( xen >= 0 && (unsigned long)xen != p2m_nr_populated )
+        return report(w, "populated count, Xen's reservation", 0,
+                      p2m_nr_populated, xen);
+    for ( i = 0; i < ARRAY_SIZE(fixed); i++ )
+        if ( frame_is_free(fixed[i]) )
+            return report(w, "shared p2m page free in the allocator, pfn",
+                          pfn_x(fixed[i]), 1, 0);
+}
+
 /* Walks everything once; fills *a and the walker's table counts. */
 static void audit_walk(struct p2m_walker *w, struct audit *a)
 {
@@ -166,10 +274,15 @@ int p2m_audit(void)
 {
     unsigned long max_pfn = xen_shared_info->arch.max_pfn;
     struct p2m_walker w;
-    struct audit a;
+    struct audit a = { 0 };
 
     if ( !p2m_size )
         return 0;
+    /* The tables the walk trusts come first: it would follow a bad one. */
+    w = (struct p2m_walker){ .ctx = &a };
+    audit_shared_tables(&w);
+    if ( a.failed )
+        return -1;
     audit_walk(&w, &a);
     if ( a.failed )
         return -1;
@@ -182,6 +295,12 @@ int p2m_audit(void)
     else if ( a.populated != p2m_nr_populated )
         report(&w, "populated count, kept", p2m_nr_populated, a.populated,
                p2m_nr_populated);
+    if ( !a.failed )
+        audit_accounting(&w);
+    if ( !a.failed )
+        audit_published(&w);
+    if ( !a.failed )
+        audit_directmap(&w);
     return a.failed;
 }
 

@@ -99,6 +99,11 @@ mfn_t p2m_frames_mid(unsigned long gig)
     return top && gig < MIDS ? _mfn(top[gig]) : INVALID_MFN;
 }
 
+mfn_t p2m_frames_top(void)
+{
+    return top_mfn;
+}
+
 mfn_t p2m_frames_mid_missing(void)
 {
     return mid_missing;

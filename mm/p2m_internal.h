@@ -65,6 +65,7 @@ void p2m_frames_set_size(unsigned long size);
 mfn_t p2m_frames_leaf(unsigned long chunk);
 mfn_t p2m_frames_mid(unsigned long gig);
 mfn_t p2m_frames_mid_missing(void);
+mfn_t p2m_frames_top(void);
 unsigned long p2m_frames_pages(void);
 
 #endif /* PVMM_P2M_INTERNAL_H */

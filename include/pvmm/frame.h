@@ -39,6 +39,11 @@ void frame_free(pfn_t pfn);
 int frame_full_init(pfn_t low_end);
 
 unsigned long frame_free_count(void);
+
+/* Is pfn in the full allocator's free set?  (The auditor asks.) */
+bool frame_is_free(pfn_t pfn);
+/* Takes that very frame if it is free; false if it is not. */
+bool frame_claim(pfn_t pfn);
 unsigned long frame_total(void);
 
 #endif /* PVMM_FRAME_H */

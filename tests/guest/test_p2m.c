@@ -18,20 +18,24 @@
 
 #define GIB_PFNS    (1UL << 18)
 
-/* Moves frame mfn from pfn `from` to pfn `to`: p2m both ways and the M2P. */
+/*
+ * Moves frame mfn from pfn `from` to pfn `to`: its kernel aliases, the
+ * p2m both ways and the M2P (the auditor checks all of them).
+ */
 static int move_frame(pfn_t from, pfn_t to)
 {
     mfn_t mfn = pfn_to_mfn(from);
-    int rc = p2m_set(from, INVALID_P2M_ENTRY);
+    int rc = pt_set_aliases(from, ALIAS_NONE);
 
+    rc = rc ? rc : mc_flush();
+    rc = rc ? rc : p2m_set(from, INVALID_P2M_ENTRY);
     if ( !rc )
         rc = mc_mmu_update((mfn_x(mfn) << PAGE_SHIFT) | MMU_MACHPHYS_UPDATE,
                            pfn_x(to));
-    if ( !rc )
-        rc = mc_flush();
-    if ( !rc )
-        rc = p2m_set(to, mfn_x(mfn));
-    return rc;
+    rc = rc ? rc : mc_flush();
+    rc = rc ? rc : p2m_set(to, mfn_x(mfn));
+    rc = rc ? rc : pt_set_aliases(to, ALIAS_RW);
+    return rc ? rc : mc_flush();
 }
 
 TEST(p2m, tree_and_linear_equal_builders_list)
@@ -339,5 +343,113 @@ TEST(p2m, audit_reports_a_wrong_populated_count)
     ASSERT_STREQ(p2m_audit_last()->what, "populated count, kept");
     ASSERT_EQ(p2m_audit_last()->found, kept);
     ASSERT_EQ(p2m_audit_last()->expected, kept + 1);
+    ASSERT_EQ(p2m_audit(), 0);
+}
+
+/* ---- the auditor names each invariant it checks ------------------- */
+
+/* Runs the auditor, which must fail on `what` at `where`. */
+static void expect_audit(const char *what, unsigned long where)
+{
+    ASSERT_EQ(p2m_audit(), -1);
+    ASSERT_STREQ(p2m_audit_last()->what, what);
+    ASSERT_EQ(p2m_audit_last()->where, where);
+}
+
+TEST(p2m, audit_reports_an_l3_entry_not_present)
+{
+    pte_t good = pt_get_entry(p2m_shared.l3, 511);
+
+    if ( !mfn_eq(pte_mfn(good), p2m_shared.missing_pmd) )
+        SKIP("the last 512 GiB of the p2m has a private L2");
+    ASSERT_EQ(pt_set_entry(p2m_shared.l3, 511, 0), 0);
+    expect_audit("L3 entry of the p2m, not present", 511);
+    ASSERT_EQ(pt_set_entry(p2m_shared.l3, 511, good), 0);
+    ASSERT_OK_HELPER();
+    ASSERT_EQ(p2m_audit(), 0);
+}
+
+TEST(p2m, audit_reports_a_shared_table_entry_that_points_elsewhere)
+{
+    pte_t good = pt_get_entry(p2m_shared.missing_pmd, 7);
+    pte_t bad = pte_from_mfn(p2m_shared.identity_pte, PT_TABLE_FLAGS);
+
+    ASSERT_EQ(pt_set_entry(p2m_shared.missing_pmd, 7, bad), 0);
+    mc_request_tlb_flush();
+    expect_audit("missing_pmd entry", 7);
+    ASSERT_EQ(p2m_audit_last()->found, bad);
+    ASSERT_EQ(pt_set_entry(p2m_shared.missing_pmd, 7, good), 0);
+    mc_request_tlb_flush();
+    ASSERT_EQ(mc_flush(), 0);
+    ASSERT_OK_HELPER();
+    ASSERT_EQ(p2m_audit(), 0);
+}
+
+TEST(p2m, audit_reports_what_the_tools_would_read_wrong)
+{
+    struct arch_shared_info *a = &xen_shared_info->arch;
+    unsigned long list = a->pfn_to_mfn_frame_list_list;
+
+    a->p2m_generation++;
+    expect_audit("p2m_generation, odd", 0);
+    a->p2m_generation++;
+    ASSERT_OK_HELPER();
+    a->pfn_to_mfn_frame_list_list = list ^ 1;
+    expect_audit("pfn_to_mfn_frame_list_list", p2m_size);
+    a->pfn_to_mfn_frame_list_list = list;
+    ASSERT_OK_HELPER();
+    ASSERT_EQ(p2m_audit(), 0);
+}
+
+/* A populated pfn whose direct-map alias is gone, and back. */
+TEST(p2m, audit_reports_a_direct_map_that_disagrees_with_the_p2m)
+{
+    pfn_t pfn = frame_alloc();
+
+    ASSERT_TRUE(!pfn_eq(pfn, INVALID_PFN));
+    ASSERT_EQ(pt_set_aliases(pfn, ALIAS_NONE), 0);
+    ASSERT_EQ(mc_flush(), 0);
+    expect_audit("direct map of pfn", pfn_x(pfn));
+    ASSERT_EQ(p2m_audit_last()->found, ~0UL);
+    ASSERT_EQ(p2m_audit_last()->expected, mfn_x(pfn_to_mfn(pfn)));
+    ASSERT_EQ(pt_set_aliases(pfn, ALIAS_RW), 0);
+    ASSERT_EQ(mc_flush(), 0);
+    frame_free(pfn);
+    ASSERT_OK_HELPER();
+    ASSERT_EQ(p2m_audit(), 0);
+}
+
+TEST(p2m, audit_reports_a_leaf_that_the_allocator_thinks_free)
+{
+    pfn_t leaf = mfn_to_pfn(p2m_chunk_leaf(0));
+
+    ASSERT_TRUE(!frame_is_free(leaf));
+    frame_free(leaf);
+    expect_audit("private leaf free in the allocator, chunk", 0);
+    ASSERT_TRUE(frame_claim(leaf));
+    ASSERT_OK_HELPER();
+    ASSERT_EQ(p2m_audit(), 0);
+}
+
+/*
+ * A frame Xen gave us that the p2m never recorded: the p2m agrees with
+ * itself and with the M2P of what it holds, but not with Xen's count.
+ */
+TEST(p2m, audit_reports_a_populated_count_xen_disagrees_with)
+{
+    xen_pfn_t frame = p2m_size + 5;
+    struct xen_memory_reservation r = {
+        .nr_extents = 1, .extent_order = 0, .domid = DOMID_SELF,
+    };
+    long rc;
+
+    set_xen_guest_handle(r.extent_start, &frame);
+    rc = HYPERVISOR_memory_op(XENMEM_populate_physmap, &r);
+    if ( rc != 1 )
+        SKIP("Xen has no frame to give (%ld): at the reservation's end", rc);
+    expect_audit("populated count, Xen's reservation", 0);
+    rc = HYPERVISOR_memory_op(XENMEM_decrease_reservation, &r);
+    ASSERT_EQ(rc, 1);
+    ASSERT_OK_HELPER();
     ASSERT_EQ(p2m_audit(), 0);
 }
