@@ -453,3 +453,104 @@ TEST(p2m, audit_reports_a_populated_count_xen_disagrees_with)
     ASSERT_OK_HELPER();
     ASSERT_EQ(p2m_audit(), 0);
 }
+
+/* ---- identity, against the memory map Xen gives dom0 -------------- */
+
+struct e820 {
+    uint64_t addr, size;
+    uint32_t type;
+} __attribute__((packed));
+
+static struct e820 host_map[128];
+
+/* The host's memory map, straight from Xen; 0 entries as a domU. */
+static unsigned int read_host_map(void)
+{
+    struct xen_memory_map m = { .nr_entries = ARRAY_SIZE(host_map) };
+
+    if ( !(xen_start_info->flags & SIF_INITDOMAIN) )
+        return 0;
+    set_xen_guest_handle(m.buffer, host_map);
+    return HYPERVISOR_memory_op(XENMEM_machine_memory_map, &m) ? 0
+                                                               : m.nr_entries;
+}
+
+static bool host_ram(unsigned long pfn, unsigned int n)
+{
+    unsigned int i;
+
+    for ( i = 0; i < n; i++ )
+        if ( host_map[i].type == 1 && pfn << PAGE_SHIFT >= host_map[i].addr &&
+             (pfn + 1) << PAGE_SHIFT <= host_map[i].addr + host_map[i].size )
+            return true;
+    return false;
+}
+
+/*
+ * As dom0, every pfn of a hole in the host's map below the end of its RAM
+ * reads identity (above it, after the p2m grew, is issue #11's defect 3): sampled at every chunk's first and last pfn, and at
+ * every pfn of the first MiB (the legacy hole).
+ */
+TEST(p2m, dom0_holes_in_the_host_map_read_identity)
+{
+    unsigned int n = read_host_map(), i;
+    unsigned long pfn, checked = 0, ram_end = 0;
+
+    if ( !n )
+        SKIP("a domU: no host memory map, no identity pfns");
+    for ( i = 0; i < n; i++ )
+        if ( host_map[i].type == 1 )
+            ram_end = MAX(ram_end, (host_map[i].addr + host_map[i].size) >>
+                                   PAGE_SHIFT);
+    ram_end = MIN(ram_end, p2m_size);
+    for ( pfn = 0; pfn < ram_end; pfn += (pfn < 0x100 || pfn % 512) ? 1 : 511 )
+    {
+        if ( host_ram(pfn, n) )
+            continue;
+        checked++;
+        if ( p2m_get_entry(_pfn(pfn)) != IDENTITY_FRAME(pfn) )
+            FAIL("pfn %#lx, in a hole of the host map, reads %#lx", pfn,
+                 p2m_get_entry(_pfn(pfn)));
+    }
+    ASSERT_GT(checked, 0);
+}
+
+/* A chunk of dom0's p2m that is all hole: on the shared p2m_identity. */
+static unsigned long shared_identity_chunk(void)
+{
+    unsigned long c;
+
+    for ( c = 0; c < p2m_size / P2M_PER_PAGE; c++ )
+        if ( mfn_eq(p2m_chunk_leaf(c), p2m_shared.identity_mfn) )
+            return c;
+    return ~0UL;
+}
+
+/*
+ * Setting identity where the shared page says identity costs nothing;
+ * punching one missing pfn into such a chunk gives it a private leaf that
+ * keeps every other pfn identity.
+ */
+TEST(p2m, identity_chunk_stays_identity_around_a_hole)
+{
+    unsigned long c = shared_identity_chunk(), pfn, i, bad = 0;
+    unsigned long free0 = frame_free_count();
+    struct p2m_stats s0, s1;
+
+    if ( c == ~0UL )
+        SKIP("no chunk of this p2m is all identity (no large hole)");
+    pfn = c * P2M_PER_PAGE + 100;
+    p2m_get_stats(&s0);
+    ASSERT_EQ(p2m_set(_pfn(pfn), IDENTITY_FRAME(pfn)), 0);
+    p2m_get_stats(&s1);
+    ASSERT_EQ(s1.private_leaves, s0.private_leaves);
+    ASSERT_EQ(frame_free_count(), free0);
+
+    ASSERT_EQ(p2m_set(_pfn(pfn), INVALID_P2M_ENTRY), 0);
+    ASSERT_EQ(p2m_get_entry(_pfn(pfn)), INVALID_P2M_ENTRY);
+    for ( i = c * P2M_PER_PAGE; i < (c + 1) * P2M_PER_PAGE; i++ )
+        bad += i != pfn && p2m_get_entry(_pfn(i)) != IDENTITY_FRAME(i);
+    ASSERT_EQ(p2m_set(_pfn(pfn), IDENTITY_FRAME(pfn)), 0);
+    ASSERT_EQ(bad, 0);
+    ASSERT_EQ(p2m_get_entry(_pfn(pfn)), IDENTITY_FRAME(pfn));
+}

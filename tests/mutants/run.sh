@@ -8,7 +8,8 @@
 #
 #   tests/mutants/run.sh [PATTERN]   only the mutations whose line
 #                                    contains PATTERN (grep -F)
-# Environment: MUTANT_CMDLINE (default "audit"), TIMEOUT (per boot, 300).
+# Environment: MUTANT_CMDLINE (default "audit"), MUTANT_DOM0_MEM (64M) and
+# MUTANT_QEMU_MEM (512) for another layout, TIMEOUT (per boot, 300).
 #
 # Prints one line per mutation and, last, "mutants: killed K of N".
 # Exits 0 if every mutation was killed, 1 if some survived, 4 if a
@@ -19,6 +20,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 list=$top/tests/mutants/mutations.txt
 pattern=${1:-}
 export MUTANT_CMDLINE=${MUTANT_CMDLINE:-audit} TIMEOUT=${TIMEOUT:-300}
+export MUTANT_DOM0_MEM=${MUTANT_DOM0_MEM:-64M} MUTANT_QEMU_MEM=${MUTANT_QEMU_MEM:-512}
 work=$(mktemp -d /tmp/pvmm-mutants.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -63,7 +65,8 @@ one() {     # one INDEX LINE: prints the verdict line
         rm -rf "$dir"
         return
     fi
-    CMDLINE=$MUTANT_CMDLINE DOM0_MEM=64M QEMU_MEM=512 QUIET=1 LOG=$out \
+    CMDLINE=$MUTANT_CMDLINE DOM0_MEM=$MUTANT_DOM0_MEM \
+        QEMU_MEM=$MUTANT_QEMU_MEM QUIET=1 LOG=$out \
         "$dir/tests/run-dom0.sh" > /dev/null 2>&1
     rc=$?
     if [ "$rc" -eq 0 ]; then
