@@ -102,7 +102,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 HOST_SRCS   := tests/host/host_main.c tests/host/test_format.c \
                tests/host/test_cmdline.c tests/host/test_glob.c \
                tests/host/test_pmap.c tests/host/test_stats.c \
-               tests/host/test_inject.c \
+               tests/host/test_inject.c tests/host/test_time.c \
                lib/format.c lib/cmdline.c lib/glob.c mm/pmap_report.c \
                lib/stats.c lib/inject.c
 

@@ -15,7 +15,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # 33M: tiny.  129M: nr_pages not a multiple of 512.  4095M on 5000: dom0's
 # nr_pages ends inside the PCI hole.  4160M on 6 GiB: just above 4 GiB.
 # 4608M on 6 GiB: the PCI hole sits inside dom0's pfns, RAM above 4 GiB.
-DOM0_CONFIGS=${DOM0_CONFIGS:-33M:512 64M:512 129M:512 512M:1024 1025M:2048 4095M:5000 4160M:6144 4608M:6144}
+# An empty DOM0_CONFIGS skips the dom0 runs.
+DOM0_CONFIGS=${DOM0_CONFIGS-33M:512 64M:512 129M:512 512M:1024 1025M:2048 4095M:5000 4160M:6144 4608M:6144}
 GUEST_CMDLINE=${CMDLINE:-audit}
 # name:memory:maxmem:command line (tests/xl/run-domu.sh).  129: odd size;
 # 128/1024: balloons up to maxmem; dump-*: xl dump-core checked against
@@ -29,17 +30,31 @@ mkdir -p "$logs"
 # A line per step for tests/junit.py: name, exit, seconds, output, serial.
 manifest=$logs/steps.tsv
 : > "$manifest"
+# Never leave an earlier run's results for a CI system to pick up.
+junit=$top/build/test-results.xml
+rm -f "$junit"
 
-# Adds the last "N passed, N failed[, N skipped]" line of $1 to the totals.
+# Adds the last "N passed, N failed[, N skipped]" line of $1 to the totals
+# and sets counted_fail to its failures.  Without one (the run crashed or
+# was cut off), adds its result lines instead, a test that started and
+# never reported as failed (tests/count-results.awk), and returns 1.
 count() {
     local line
     # "N passed, N failed[, N skipped]", maybe after one "word:".
     line=$(tr -d '\r' < "$1" | grep -E '^([A-Za-z0-9_-]+: )?[0-9]+ passed, [0-9]+ failed' \
            | tail -n 1 | sed -E 's/^[A-Za-z0-9_-]+: //')
-    [ -n "$line" ] || return 1
+    if [ -z "$line" ]; then
+        set -- $(awk -f "$top/tests/count-results.awk" "$1" 2>/dev/null)
+        total_pass=$((total_pass + ${1:-0}))
+        total_fail=$((total_fail + ${2:-0}))
+        total_skip=$((total_skip + ${3:-0}))
+        counted_fail=${2:-0}
+        return 1
+    fi
     set -- $line
     total_pass=$((total_pass + $1))
     total_fail=$((total_fail + $3))
+    counted_fail=$3
     [ "${6:-}" = skipped ] && total_skip=$((total_skip + $5))
     return 0
 }
@@ -51,10 +66,18 @@ report() {
     grep -v '^(XEN)' "$out" | tr -d '\r'
     if ! count "$out"; then
         echo "$name: no result counts in its output (exit $rc)"
-        total_fail=$((total_fail + 1))
         rc=1
     fi
+    # A failed step counts as at least one failure (tests/junit.py gives
+    # it an <error> testcase, run.result, the same way).
+    if [ "$rc" -ne 0 ] && [ "$counted_fail" -eq 0 ]; then
+        total_fail=$((total_fail + 1))
+    fi
     [ "$rc" -eq 0 ] || failed_steps+=("$name (exit $rc)")
+}
+
+since() {       # since START: seconds from START (date +%s.%N) to now
+    awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'
 }
 
 note_step() {   # note_step NAME RC SECONDS OUTPUT [SERIAL_LOG]
@@ -62,13 +85,13 @@ note_step() {   # note_step NAME RC SECONDS OUTPUT [SERIAL_LOG]
 }
 
 step() {    # step NAME COMMAND...
-    local name=$1 out rc t0=$(date +%s)
+    local name=$1 out rc t0=$(date +%s.%N)
     out=$logs/step-$name.out
     shift
     "$@" > "$out" 2>&1
     rc=$?
     report "$name" "$out" "$rc"
-    note_step "$name" "$rc" $(( $(date +%s) - t0 )) "$out"
+    note_step "$name" "$rc" "$(since "$t0")" "$out"
 }
 
 guest() {   # guest DOM0_MEM QEMU_MEM OUT: the suite's console, Xen's lines too
@@ -79,7 +102,7 @@ guest() {   # guest DOM0_MEM QEMU_MEM OUT: the suite's console, Xen's lines too
 run_guests() {  # two at a time; reported in order
     local configs=($DOM0_CONFIGS) i j pids=() mem qmem
     for ((i = 0; i < ${#configs[@]}; i += 2)); do
-        pids=() t0=$(date +%s)
+        pids=() t0=$(date +%s.%N)
         for ((j = i; j < i + 2 && j < ${#configs[@]}; j++)); do
             mem=${configs[j]%%:*} qmem=${configs[j]#*:}
             rm -f "$logs/dom0-$mem.log.runner"
@@ -91,7 +114,7 @@ run_guests() {  # two at a time; reported in order
             local rc=$? mem=${configs[j]%%:*}
             cat "$logs/dom0-$mem.log.runner" >> "$logs/dom0-$mem.log"
             report "dom0-$mem" "$logs/dom0-$mem.log" "$rc"
-            note_step "dom0-$mem" "$rc" $(( $(date +%s) - t0 )) \
+            note_step "dom0-$mem" "$rc" "$(since "$t0")" \
                 "$logs/dom0-$mem.log"
         done
     done
@@ -128,7 +151,6 @@ fi
 step selftest "$top/tests/run-selftest.sh"
 
 # JUnit XML for CI systems, read back and checked against the totals.
-junit=$top/build/test-results.xml
 if ! python3 "$top/tests/junit.py" write "$junit" "$manifest" ||
    ! python3 "$top/tests/junit.py" check "$junit" \
         "$total_pass" "$total_fail" "$total_skip"; then

@@ -232,13 +232,10 @@ TEST(balloon, populate_rejects_a_populated_or_impossible_pfn)
     ASSERT_EQ(balloon_release_pfns(&taken, 1, &done), -XEN_EINVAL);
 }
 
-/* Waits about ns, yielding: long enough for dom0's `xl list` to see it. */
+/* Waits about ns, blocked in Xen: long enough for dom0's `xl list`. */
 static void linger(uint64_t ns)
 {
-    uint64_t end = time_now_ns() + ns;
-
-    while ( time_now_ns() < end )
-        sched_yield();
+    time_sleep_until(time_now_ns() + ns);
 }
 
 /*

@@ -268,7 +268,7 @@ check_memory() {                # check_memory NAME MEM MAXMEM CONSOLE: 0/1/2
 
 worst=0 passed=0 failed=0 skipped=0
 for i in "${!names[@]}"; do
-    n=${names[$i]}
+    n=${names[$i]} failed_before=$failed
     console=$(guest_part "$n" PVMM-GUEST-BEGIN PVMM-GUEST-END)
     endline=$(grep -E "PVMM-GUEST-END $n rc=" <<< "$clean" | tail -n 1)
     result=$(sed -n 's/^.*Test result: \([A-Z]*\).*$/\1/p' <<< "$console" | tail -n 1)
@@ -280,7 +280,6 @@ for i in "${!names[@]}"; do
         how=${endline#*PVMM-GUEST-END "$n" }
         [ -n "$endline" ] || how="never reported back by dom0"
         echo "run-domu: $n: Test result: NONE (no result line; $how)"
-        failed=$((failed + 1))
     fi
     # One result line, nothing alarming after it, and the end it asked for.
     want=poweroff
@@ -296,8 +295,13 @@ for i in "${!names[@]}"; do
     counts=$(tr -d '\r' <<< "$console" | grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' | tail -n 1)
     if [ -n "$counts" ]; then
         set -- $counts
-        passed=$((passed + $1)) failed=$((failed + $3)) skipped=$((skipped + $5))
+    else
+        # It crashed or was cut off: count what it printed, the test it
+        # died in as failed (tests/count-results.awk).
+        set -- $(awk -f "$top/tests/count-results.awk" <<< "$console")
+        set -- "${1:-0}" - "${2:-0}" - "${3:-0}"
     fi
+    passed=$((passed + $1)) failed=$((failed + $3)) skipped=$((skipped + $5))
     check_dump "$n" "${cmdlines[$i]}"
     case $? in
         0) passed=$((passed + 1)) ;;
@@ -307,6 +311,12 @@ for i in "${!names[@]}"; do
     case $? in
         0) passed=$((passed + 1)) ;;
         1) failed=$((failed + 1)); worst=4 ;;
+    esac
+    # A guest that ended in ERROR or without a result line, with nothing
+    # above counted as failed, is one failure (as tests/junit.py has it).
+    case "$result" in
+        SUCCESS|SKIP|FAILURE) ;;
+        *) [ "$failed" -gt "$failed_before" ] || failed=$((failed + 1)) ;;
     esac
     if [ "$QUIET" != 1 ] && { [ -z "$result" ] || [ "$result" = FAILURE ] || [ "$result" = ERROR ]; } \
        && grep -q "PVMM-GUEST-START $n " <<< "$clean"; then
