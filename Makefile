@@ -45,7 +45,7 @@ SRCS := boot/head.S boot/notes.S \
         arch/x86/traps.c arch/x86/panic.c arch/x86/hypercall.c \
         arch/x86/early_map.c arch/x86/cpu.c \
         xen/console.c xen/shared_info.c xen/time.c xen/sched.c \
-        xen/multicall.c \
+        xen/multicall.c xen/memory.c \
         mm/mm.c mm/frame.c mm/p2m.c mm/bootmap.c mm/pmap.c mm/pmap_report.c \
         mm/pt.c \
         mm/pt_hooks.c mm/pt_pin.c mm/mmu_lazy.c mm/directmap.c \

@@ -22,6 +22,40 @@ static int fail(char *err, const char *what, const char *w, size_t len)
     return -1;
 }
 
+/* A decimal number, or hex after 0x, filling all of s[0..len). */
+bool cmdline_parse_ulong(const char *s, size_t len, unsigned long *out)
+{
+    unsigned int base = 10, d;
+    unsigned long v = 0;
+    size_t i = 0;
+
+    if ( len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') )
+    {
+        base = 16;
+        i = 2;
+    }
+    if ( i == len )
+        return false;
+    for ( ; i < len; i++ )
+    {
+        char c = s[i];
+
+        if ( c >= '0' && c <= '9' )
+            d = c - '0';
+        else if ( base == 16 && c >= 'a' && c <= 'f' )
+            d = c - 'a' + 10;
+        else if ( base == 16 && c >= 'A' && c <= 'F' )
+            d = c - 'A' + 10;
+        else
+            return false;
+        if ( v > (~0UL - d) / base )
+            return false;               /* overflow */
+        v = v * base + d;
+    }
+    *out = v;
+    return true;
+}
+
 /* Adds the comma-separated patterns of the word "tests=..." w[0..len). */
 static int parse_tests(const char *w, size_t len, struct boot_options *opts,
                        char *err)
@@ -81,6 +115,14 @@ static int parse_word(const char *w, size_t len, struct boot_options *opts,
         return parse_tests(w, len, opts, err);
     if ( len >= 7 && !strncmp(w, "inject=", 7) )
         return parse_inject(w, len, opts, err);
+    if ( len >= 10 && !strncmp(w, "remap_max=", 10) )
+    {
+        if ( !cmdline_parse_ulong(w + 10, len - 10, &opts->remap_max) )
+            return fail(err, "remap_max= needs a number of frames, not", w,
+                        len);
+        opts->remap_limited = true;
+        return 0;
+    }
     if ( word_is(w, len, "verbose") )
         opts->verbose = true;
     else if ( word_is(w, len, "bench") )

@@ -9,6 +9,7 @@
  * the next N knowing nothing else will fail behind its back.
  */
 #include <pvmm/inject.h>
+#include <pvmm/cmdline.h>
 #include <pvmm/printk.h>
 #include <pvmm/lib.h>
 
@@ -71,40 +72,6 @@ unsigned long inject_fired_total(void)
     return fired_total;
 }
 
-/* A decimal number, or hex after 0x, filling all of s[0..len). */
-static bool parse_ulong(const char *s, size_t len, unsigned long *out)
-{
-    unsigned int base = 10, d;
-    unsigned long v = 0;
-    size_t i = 0;
-
-    if ( len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') )
-    {
-        base = 16;
-        i = 2;
-    }
-    if ( i == len )
-        return false;
-    for ( ; i < len; i++ )
-    {
-        char c = s[i];
-
-        if ( c >= '0' && c <= '9' )
-            d = c - '0';
-        else if ( base == 16 && c >= 'a' && c <= 'f' )
-            d = c - 'a' + 10;
-        else if ( base == 16 && c >= 'A' && c <= 'F' )
-            d = c - 'A' + 10;
-        else
-            return false;
-        if ( v > (~0UL - d) / base )
-            return false;               /* overflow */
-        v = v * base + d;
-    }
-    *out = v;
-    return true;
-}
-
 static int parse_fail(char *err, size_t err_len, const char *why,
                       const char *s, size_t len)
 {
@@ -147,14 +114,14 @@ int inject_parse_rule(const char *s, size_t len, struct inject_rule *rule,
     if ( c1 == end )
         return parse_fail(err, err_len, "no call number", s, len);
     c2 = find_colon(c1 + 1, end);
-    if ( !parse_ulong(c1 + 1, c2 - c1 - 1, &rule->nth) || !rule->nth )
+    if ( !cmdline_parse_ulong(c1 + 1, c2 - c1 - 1, &rule->nth) || !rule->nth )
         return parse_fail(err, err_len, "call number not a number >= 1", s,
                           len);
     rule->value = INJECT_DEFAULT;
     if ( c2 == end )
         return 0;
     negative = c2 + 1 < end && c2[1] == '-';
-    if ( !parse_ulong(c2 + 1 + negative, end - c2 - 1 - negative, &v) ||
+    if ( !cmdline_parse_ulong(c2 + 1 + negative, end - c2 - 1 - negative, &v) ||
          v > 0x7fffffffUL )
         return parse_fail(err, err_len, "value not a number", s, len);
     rule->value = negative ? -(long)v : (long)v;

@@ -25,7 +25,7 @@
 #include <pvmm/pt.h>
 #include <pvmm/multicall.h>
 #include <pvmm/hypercall.h>
-#include <pvmm/inject.h>
+#include <pvmm/memory.h>
 #include <pvmm/printk.h>
 #include <pvmm/panic.h>
 
@@ -38,40 +38,11 @@ const struct balloon_stats *balloon_get_stats(void)
     return &stats;
 }
 
-/*
- * Fault injection: Xen asked for fewer extents than the caller wants (a
- * short count, as when Xen runs out), or an error without the call.
- */
-static bool inject_short(unsigned int cmd, unsigned long *n, long *rc)
-{
-    long v;
-
-    if ( !inject_fire(cmd == XENMEM_populate_physmap ? INJECT_POPULATE
-                                                      : INJECT_DECREASE, &v) )
-        return false;
-    if ( v < 0 && v != INJECT_DEFAULT )
-    {
-        *rc = v;
-        return true;
-    }
-    *n = v == INJECT_DEFAULT ? *n / 2 : MIN(*n, (unsigned long)v);
-    return false;
-}
-
+/* Every reservation hypercall the balloon makes, counted. */
 static long reservation_op(unsigned int cmd, unsigned long n)
 {
-    struct xen_memory_reservation r = {
-        .extent_order = 0,
-        .domid = DOMID_SELF,
-    };
-    long rc;
-
-    if ( inject_short(cmd, &n, &rc) )
-        return rc;
     stats.hypercalls++;
-    r.nr_extents = n;
-    set_xen_guest_handle(r.extent_start, frames);
-    return HYPERVISOR_memory_op(cmd, &r);
+    return xen_reservation_op(cmd, frames, n);
 }
 
 static void print_reservation(void)

@@ -110,7 +110,8 @@ void mm_init(const start_info_t *si, const struct boot_options *opts)
     step_begin(&mm_boot_stats.tree);
     p2m_tree_init();
     step_end(&mm_boot_stats.tree);
-    if ( (rc = p2m_e820_init(si)) != 0 )
+    if ( (rc = p2m_e820_init(si, opts->remap_limited ? opts->remap_max
+                                                     : ~0UL)) != 0 )
         panic("mm: cannot apply the memory map: %d", rc);
     frame_set_total(pfn_x(p2m_populated_end()));
     if ( verbose )
@@ -119,6 +120,9 @@ void mm_init(const start_info_t *si, const struct boot_options *opts)
 
     if ( (rc = bootmap_protect_image()) != 0 )
         panic("mm: cannot set the image's permissions: %d", rc);
+    /* Only now: the builder's mapping of the hole frames is gone. */
+    if ( (rc = p2m_e820_release()) != 0 )
+        panic("mm: cannot give back the frames of dom0's holes: %d", rc);
 
     step_begin(&mm_boot_stats.directmap);
     if ( (rc = directmap_init()) != 0 )

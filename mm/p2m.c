@@ -137,32 +137,45 @@ static void crosscheck_mismatch(unsigned long pfn, unsigned long list,
 }
 
 /*
- * Right after the revector, before the builder's list is freed: the tree
- * and the linear p2m must both say what the list says, for every pfn the
- * list covers (a frame moved out of a hole is looked for at its new pfn),
- * and the tree's padded tail must read INVALID.
+ * Where Xen's M2P puts the builder's frame of pfn: its pfn, the pfn it was
+ * moved to, or ~0 if the frame was given back (no longer ours to read).
+ */
+static unsigned long m2p_home(unsigned long pfn, unsigned long mfn)
+{
+    if ( p2m_e820_is_identity(pfn) && p2m_e820_moved_to(pfn) == pfn )
+        return ~0UL;
+    return machine_to_phys_mapping[mfn];
+}
+
+/*
+ * Right after the revector, before the builder's list is freed.  The
+ * independent witness is Xen's M2P: for every pfn the list covers, the
+ * linear p2m must hold the list's frame at the pfn the M2P names, and a
+ * hole pfn (its frame moved or given back) must read identity.  The tree
+ * must say what the list says, and its padded tail, like the linear p2m's,
+ * must read INVALID (identity where the tail is a hole).
  */
 void p2m_boot_crosscheck(void)
 {
     const unsigned long *list = (const unsigned long *)p2m_start_info->mfn_list;
-    unsigned long nr = boot_tree.nr, pfn, t, l, where;
+    unsigned long nr = boot_tree.nr, pfn, t, l, home, at_home;
+    bool bad;
 
     for ( pfn = 0; pfn < ROUNDUP(nr, P2M_PER_PAGE); pfn++ )
     {
         t = p2m_tree_lookup(&boot_tree, pfn);
         l = pfn < nr ? list[pfn] : INVALID_P2M_ENTRY;
-        where = p2m_e820_moved_to(pfn);
+        home = pfn < nr ? m2p_home(pfn, l) : pfn;
+        at_home = home == ~0UL ? INVALID_P2M_ENTRY : p2m_get_entry(_pfn(home));
         p2m_crosscheck.checked++;
-        /*
-         * The tail past nr is padding: missing, unless dom0's memory map
-         * says the pfn is a hole, which is identity wherever it lies.
-         */
-        if ( t != l ||
-             (pfn < nr && p2m_get_entry(_pfn(where)) != l) ||
-             (pfn >= nr && p2m_get_entry(_pfn(pfn)) !=
-                           (p2m_e820_is_identity(pfn) ? IDENTITY_FRAME(pfn)
-                                                      : INVALID_P2M_ENTRY)) )
-            crosscheck_mismatch(pfn, l, t, p2m_get_entry(_pfn(where)));
+        if ( p2m_e820_is_identity(pfn) )
+            bad = p2m_get_entry(_pfn(pfn)) != IDENTITY_FRAME(pfn) ||
+                  (pfn < nr && home != ~0UL &&
+                   (home == pfn || at_home != l));
+        else
+            bad = at_home != l || home != pfn;
+        if ( t != l || bad )
+            crosscheck_mismatch(pfn, l, t, at_home);
     }
 }
 

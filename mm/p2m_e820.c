@@ -17,9 +17,18 @@
  * gets unpopulated RAM pfns above nr_pages (M2P updated with
  * MMU_MACHPHYS_UPDATE), and the boot view reads them there.  The image
  * starts 2 MiB in (linker.ld), so no hole overlaps anything in use.
+ *
+ * Invariant: a hole pfn below nr_pages is identity, never populated, and
+ * its frame is at exactly one other place.  When no RAM pfn is left to
+ * move it to (no RAM above nr_pages, more runs than MAX_MOVES, or the
+ * remap_max= option), the frame is given back to Xen instead, as Linux
+ * does: p2m_e820_release() does that once bootmap_protect_image() has
+ * dropped the builder's mapping of it, and the populated count is then
+ * nr_pages less the released frames.
  */
 #include "p2m_internal.h"
 #include <pvmm/hypercall.h>
+#include <pvmm/memory.h>
 #include <pvmm/multicall.h>
 #include <pvmm/bootmap.h>
 #include <pvmm/printk.h>
@@ -51,6 +60,10 @@ static struct pfn_range ram[MAX_RANGES], identity[MAX_RANGES];
 static unsigned int nr_ram, nr_identity;
 static struct move moves[MAX_MOVES];
 static unsigned int nr_moves;
+/* Hole pfns whose frames go back to Xen: no RAM pfn was left for them. */
+static struct pfn_range releases[MAX_RANGES];
+static unsigned int nr_releases;
+static unsigned long remap_left, released_pages;
 static unsigned long ram_end, populated_end;
 static bool above_ram_is_identity;
 
@@ -186,7 +199,21 @@ static bool next_target(unsigned long *cursor, unsigned long *room)
     return false;
 }
 
-/* Moves the populated pfns [first, end) to RAM pfns from *cursor up. */
+/* Hole pfns [first, end) give their frames back: p2m_e820_release(). */
+static int plan_release(unsigned long first, unsigned long end)
+{
+    if ( nr_releases == MAX_RANGES )
+        return -XEN_E2BIG;
+    printk("p2m: no RAM pfn left to move the frames of pfns %#lx-%#lx to: "
+           "giving them back to Xen\n", first, end - 1);
+    releases[nr_releases++] = (struct pfn_range){ first, end };
+    return 0;
+}
+
+/*
+ * Moves the populated pfns [first, end) to RAM pfns from *cursor up;
+ * whatever finds no room is planned for release.
+ */
 static int move_run(unsigned long first, unsigned long end,
                     unsigned long *cursor)
 {
@@ -197,13 +224,10 @@ static int move_run(unsigned long first, unsigned long end,
 
     while ( first < end )
     {
-        if ( !next_target(cursor, &room) || nr_moves == MAX_MOVES )
-        {
-            printk("p2m: no RAM left above the holes for pfns %#lx-%#lx: "
-                   "they stay populated\n", first, end - 1);
-            return -XEN_ENOSPC;
-        }
-        n = MIN(room, end - first);
+        if ( !next_target(cursor, &room) || nr_moves == MAX_MOVES ||
+             !remap_left )
+            return plan_release(first, end);
+        n = MIN(MIN(room, end - first), remap_left);
         for ( i = 0; i < n; i++ )
             if ( (rc = mc_mmu_update(((uint64_t)list[first + i] << PAGE_SHIFT)
                                      | MMU_MACHPHYS_UPDATE,
@@ -211,6 +235,7 @@ static int move_run(unsigned long first, unsigned long end,
                 return rc;
         moves[nr_moves++] = (struct move){ *cursor, first, n };
         populated_end = MAX(populated_end, *cursor + n);
+        remap_left -= n;
         *cursor += n;
         first += n;
     }
@@ -223,7 +248,7 @@ static int remap_holes(void)
     unsigned long nr = p2m_start_info->nr_pages;
     /* From the next chunk: the tail of nr_pages' last chunk stays INVALID. */
     unsigned long cursor = ROUNDUP(nr, P2M_PER_PAGE);
-    unsigned int i, kept = 0;
+    unsigned int i;
     int rc;
 
     for ( i = 0; i < nr_identity; i++ )
@@ -232,25 +257,59 @@ static int remap_holes(void)
         unsigned long end = MIN(identity[i].end, nr);
 
         if ( first >= end )
-        {
-            identity[kept++] = identity[i];
             continue;
-        }
         if ( end > pfn_x(boot_va_to_pfn(_text)) && first < pfn_x(bootmap.used_end) )
             panic("p2m: E820 hole at pfns %#lx-%#lx overlaps the kernel's "
                   "area", first, end - 1);
-        rc = move_run(first, end, &cursor);
-        if ( rc == -XEN_ENOSPC )
-            continue;               /* stays RAM for us: not identity */
-        if ( rc )
+        if ( (rc = move_run(first, end, &cursor)) != 0 )
             return rc;
-        identity[kept++] = identity[i];
     }
-    nr_identity = kept;
     return mc_flush();
 }
 
-int p2m_e820_init(const start_info_t *si)
+/*
+ * Gives back the frames of the planned runs, in batches from the
+ * builder's list (for a PV guest an extent is an mfn).  Call it once no
+ * mapping of them is left, or Xen keeps each frame until its last one goes.
+ */
+int p2m_e820_release(void)
+{
+    unsigned long *list = (unsigned long *)p2m_start_info->mfn_list;
+    unsigned int i;
+    long done;
+
+    for ( i = 0; i < nr_releases; i++ )
+    {
+        unsigned long first = releases[i].first, end = releases[i].end;
+
+        while ( first < end )
+        {
+            done = xen_reservation_op(XENMEM_decrease_reservation,
+                                      &list[first], end - first);
+            if ( done <= 0 )
+            {
+                printk("p2m: Xen took back no frame of pfns %#lx-%#lx "
+                       "(mfn %#lx first): %ld\n", first, end - 1,
+                       list[first], done);
+                return done ? (int)done : -XEN_EBUSY;
+            }
+            if ( (unsigned long)done < end - first )
+                printk("p2m: Xen took %ld of the %lu frames of pfns "
+                       "%#lx-%#lx: asking for the rest\n", done, end - first,
+                       first, end - 1);
+            released_pages += done;
+            first += done;
+        }
+    }
+    return 0;
+}
+
+unsigned long p2m_e820_released(void)
+{
+    return released_pages;
+}
+
+int p2m_e820_init(const start_info_t *si, unsigned long remap_max)
 {
     bool dom0 = si->flags & SIF_INITDOMAIN;
     int rc = read_map(dom0, MAX(si->nr_pages, p2m_max_reservation));
@@ -268,20 +327,24 @@ int p2m_e820_init(const start_info_t *si)
     collect_identity();
     populated_end = si->nr_pages;
     above_ram_is_identity = dom0;
+    remap_left = remap_max;
     return dom0 ? remap_holes() : 0;
 }
 
 void p2m_e820_print(void)
 {
-    unsigned long moved = 0;
+    unsigned long moved = 0, planned = 0;
     unsigned int i;
 
     for ( i = 0; i < nr_moves; i++ )
         moved += moves[i].count;
+    for ( i = 0; i < nr_releases; i++ )
+        planned += releases[i].end - releases[i].first;
     printk("p2m: memory map: %u entries, %u RAM ranges ending at pfn %#lx, "
-           "%u holes below it; %lu frames moved out of holes; maximum "
-           "reservation %#lx pages\n", nr_map, nr_ram, ram_end, nr_identity,
-           moved, p2m_max_reservation);
+           "%u holes below it; %lu frames moved out of holes, %lu given "
+           "back; maximum reservation %#lx pages\n", nr_map, nr_ram,
+           ram_end, nr_identity, moved, planned,
+           p2m_max_reservation);
     for ( i = 0; i < nr_moves; i++ )
         printk("p2m:   pfns %#lx-%#lx -> %#lx-%#lx\n", moves[i].source,
                moves[i].source + moves[i].count - 1, moves[i].target,

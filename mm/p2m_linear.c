@@ -302,7 +302,8 @@ int p2m_revector(void)
         return rc;
 
     p2m_size = boot_size = size;
-    p2m_nr_populated = p2m_start_info->nr_pages;  /* moved, none lost */
+    /* Hole frames moved are still ours; those given back are not. */
+    p2m_nr_populated = p2m_start_info->nr_pages - p2m_e820_released();
     p2m_boot_crosscheck();
     p2m_boot_release();                 /* reads the old mfn_list */
     p2m_start_info->mfn_list = P2M_BASE;

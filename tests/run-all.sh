@@ -15,8 +15,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # 33M: tiny.  129M: nr_pages not a multiple of 512.  4095M on 5000: dom0's
 # nr_pages ends inside the PCI hole.  4160M on 6 GiB: just above 4 GiB.
 # 4608M on 6 GiB: the PCI hole sits inside dom0's pfns, RAM above 4 GiB.
+# A third field adds options ('+' for a space): 129M moves only 40 frames
+# out of the 640K-1M hole and gives the other 57 back to Xen, as when no
+# RAM is left, Xen taking only 10 at the first call.
 # An empty DOM0_CONFIGS skips the dom0 runs.
-DOM0_CONFIGS=${DOM0_CONFIGS-33M:512 64M:512 129M:512 512M:1024 1025M:2048 4095M:5000 4160M:6144 4608M:6144}
+DOM0_CONFIGS=${DOM0_CONFIGS-33M:512 64M:512 129M:512:remap_max=40+inject=decrease:1:10 512M:1024 1025M:2048 4095M:5000 4160M:6144 4608M:6144}
 GUEST_CMDLINE=${CMDLINE:-audit}
 # name:memory:maxmem:command line (tests/xl/run-domu.sh).  129: odd size;
 # 128/1024: balloons up to maxmem; dump-*: xl dump-core checked against
@@ -94,19 +97,20 @@ step() {    # step NAME COMMAND...
     note_step "$name" "$rc" "$(since "$t0")" "$out"
 }
 
-guest() {   # guest DOM0_MEM QEMU_MEM OUT: the suite's console, Xen's lines too
-    DOM0_MEM=$1 QEMU_MEM=$2 QUIET=1 LOG=$3 CMDLINE=$GUEST_CMDLINE \
+guest() {   # guest DOM0_MEM QEMU_MEM OUT [OPTIONS]: console, Xen's lines too
+    DOM0_MEM=$1 QEMU_MEM=$2 QUIET=1 LOG=$3 \
+        CMDLINE="$GUEST_CMDLINE${4:+ $4}" \
         TIMEOUT=${TIMEOUT:-900} "$top/tests/run-dom0.sh" 2>> "$3.runner"
 }
 
 run_guests() {  # two at a time; reported in order
-    local configs=($DOM0_CONFIGS) i j pids=() mem qmem
+    local configs=($DOM0_CONFIGS) i j pids=() mem qmem extra
     for ((i = 0; i < ${#configs[@]}; i += 2)); do
         pids=() t0=$(date +%s.%N)
         for ((j = i; j < i + 2 && j < ${#configs[@]}; j++)); do
-            mem=${configs[j]%%:*} qmem=${configs[j]#*:}
+            IFS=: read -r mem qmem extra <<< "${configs[j]}"
             rm -f "$logs/dom0-$mem.log.runner"
-            guest "$mem" "$qmem" "$logs/dom0-$mem.log" &
+            guest "$mem" "$qmem" "$logs/dom0-$mem.log" "${extra//+/ }" &
             pids+=($!)
         done
         for ((j = i; j < i + 2 && j < ${#configs[@]}; j++)); do

@@ -61,6 +61,13 @@ expect pmap_exhaustion_panics "tests=selftest.pmap_exhaustion_panics" 4 \
     '^PANIC: PMAP: all 8 slots in use: slot 0 mfn 0x[0-9a-f]+ \(test_selftest_pmap_exhaustion_panics\),( slot [1-7] mfn 0x[0-9a-f]+ \(test_selftest_pmap_exhaustion_panics\),?){7}$' \
     '^Test result: ERROR$'
 
+# dom0's hole frames that Xen will not take back: the panic says so.
+expect hole_release_refused_panics \
+    "remap_max=40 inject=decrease:1:-12 tests=boot.start*" 4 \
+    '^p2m: no RAM pfn left to move the frames of pfns 0x[0-9a-f]+-0xff to: giving them back to Xen$' \
+    '^p2m: Xen took back no frame of pfns 0x[0-9a-f]+-0xff \(mfn 0x[0-9a-f]+ first\): -12$' \
+    "^PANIC: mm: cannot give back the frames of dom0's holes: -12$" \
+    '^Test result: ERROR$'
 # A second result line after the first: the runner reads on and says ERROR.
 expect second_result_line_is_an_error \
     "tests=selftest.second_result_line_is_an_error" 4 \

@@ -18,6 +18,10 @@
  *   inject=KIND:N[:VALUE][,...]
  *                          make the Nth call of a kind of hypercall (or
  *                          of frame allocation) fail (pvmm/inject.h)
+ *   remap_max=N            as dom0, move at most N frames out of the
+ *                          memory map's holes and give the rest back to
+ *                          Xen, as on a host with no RAM left to move
+ *                          them to (the test of that path)
  *
  * Anything else is an error that names the offending word.
  */
@@ -42,6 +46,8 @@ struct boot_options {
     enum { P2M_LIST_AUTO, P2M_LIST_TREE, P2M_LIST_LINEAR } p2m_list;
     unsigned int nr_inject;
     struct inject_rule inject[INJECT_KINDS];
+    bool remap_limited;
+    unsigned long remap_max;
 };
 
 /*
@@ -54,5 +60,8 @@ extern struct boot_options boot_opts;
 
 int cmdline_parse(const char *cmdline, size_t max_len,
                   struct boot_options *opts, char err[CMDLINE_ERR_LEN]);
+
+/* A decimal number, or hex after 0x, filling all of s[0..len). */
+bool cmdline_parse_ulong(const char *s, size_t len, unsigned long *out);
 
 #endif /* PVMM_CMDLINE_H */

@@ -97,7 +97,11 @@ extern const struct p2m_tree_pages p2m_tree_runtime_pages;
 /* Boot, in order (mm/mm.c). */
 void p2m_init(const start_info_t *si);
 void p2m_tree_init(void);
-int p2m_e820_init(const start_info_t *si);
+int p2m_e820_init(const start_info_t *si, unsigned long remap_max);
+/* Gives back the hole frames that found no RAM pfn (mm/p2m_e820.c). */
+int p2m_e820_release(void);
+/* How many frames p2m_e820_release() gave back. */
+unsigned long p2m_e820_released(void);
 void p2m_e820_print(void);
 int p2m_revector(void);
 /*
