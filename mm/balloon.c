@@ -99,8 +99,8 @@ static int release_batch(const pfn_t *pfns, unsigned long n,
         return rc;
     }
     for ( i = 0; i < n; i++ )
-        if ( (rc = p2m_set(pfns[i], INVALID_P2M_ENTRY)) != 0 )
-            panic("balloon: cannot mark pfn %#lx missing: %d",
+        if ( (rc = p2m_set(pfns[i], p2m_unpopulated_entry(pfns[i]))) != 0 )
+            panic("balloon: cannot mark pfn %#lx unpopulated: %d",
                   pfn_x(pfns[i]), rc);
 
     ret = reservation_op(XENMEM_decrease_reservation, n);
@@ -185,8 +185,8 @@ static void populate_unrecord(unsigned long n)
         panic("balloon: cannot unmap %lu frames that failed to map", n);
     for ( i = 0; i < n; i++ )
     {
-        if ( p2m_set(batch_pfns[i], INVALID_P2M_ENTRY) )
-            panic("balloon: cannot mark pfn %#lx missing again",
+        if ( p2m_set(batch_pfns[i], p2m_unpopulated_entry(batch_pfns[i])) )
+            panic("balloon: cannot mark pfn %#lx unpopulated again",
                   pfn_x(batch_pfns[i]));
         populate_undo(i);
     }

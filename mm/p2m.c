@@ -159,7 +159,7 @@ void p2m_boot_crosscheck(void)
 {
     const unsigned long *list = (const unsigned long *)p2m_start_info->mfn_list;
     unsigned long nr = boot_tree.nr, pfn, t, l, home, at_home;
-    bool bad;
+    bool bad, hole;
 
     for ( pfn = 0; pfn < ROUNDUP(nr, P2M_PER_PAGE); pfn++ )
     {
@@ -168,7 +168,8 @@ void p2m_boot_crosscheck(void)
         home = pfn < nr ? m2p_home(pfn, l) : pfn;
         at_home = home == ~0UL ? INVALID_P2M_ENTRY : p2m_get_entry(_pfn(home));
         p2m_crosscheck.checked++;
-        if ( p2m_e820_is_identity(pfn) )
+        hole = p2m_e820_is_identity(pfn);
+        if ( hole )
             bad = p2m_get_entry(_pfn(pfn)) != IDENTITY_FRAME(pfn) ||
                   (pfn < nr && home != ~0UL &&
                    (home == pfn || at_home != l));
@@ -188,6 +189,12 @@ void p2m_boot_release(void)
     p2m_tree_destroy(&boot_tree, &boot_pages);
     for ( va = list; va < end; va += PAGE_SIZE )
         frame_free(boot_va_to_pfn((void *)va));
+}
+
+unsigned long p2m_unpopulated_entry(pfn_t pfn)
+{
+    return p2m_e820_is_identity(pfn_x(pfn)) ? IDENTITY_FRAME(pfn_x(pfn))
+                                            : INVALID_P2M_ENTRY;
 }
 
 pfn_t p2m_populated_end(void)

@@ -11,8 +11,8 @@
  *     array at that chunk;
  *  4. max_pfn covers every populated pfn, and the populated count kept by
  *     p2m_set is the real one, and Xen's (its current reservation);
- *  5. every L3 entry of the p2m area is present, and the shared L1s and L2
- *     hold exactly what they stand for;
+ *  5. every L3 entry of the p2m area is present, and the shared L1s, L2s
+ *     and frame-list mids hold exactly what they stand for;
  *  6. what the tools read is right: p2m_vaddr, p2m_cr3 (0 or the kernel's
  *     L4), the frame list's top below 2^27 pfns and ~0 above, and
  *     p2m_generation even;
@@ -118,33 +118,62 @@ static void audit_chunk(struct p2m_walker *w, unsigned long chunk, pte_t pte)
     audit_leaf(w, chunk);
 }
 
-/* A GiB on a shared L1: the frame list must say the same for all of it. */
+/*
+ * A GiB on a shared L1: the frame list must say the same for all of it,
+ * with the shared mid of that kind or a private mid (kept once made).
+ */
 static void audit_shared_gig(struct p2m_walker *w, unsigned long gig, mfn_t l1)
 {
-    mfn_t want = mfn_eq(l1, p2m_shared.missing_pte) ? p2m_shared.missing_mfn
-                                                    : p2m_shared.identity_mfn;
+    bool identity = mfn_eq(l1, p2m_shared.identity_pte);
+    mfn_t want = identity ? p2m_shared.identity_mfn : p2m_shared.missing_mfn;
+    mfn_t mid = p2m_frames_mid(gig);
     struct audit *a = w->ctx;
     unsigned long c, size_chunks = p2m_size / P2M_PER_PAGE;
     unsigned long inside = size_chunks <= gig * P2M_PER_PAGE ? 0 :
                            MIN(P2M_PER_PAGE, size_chunks - gig * P2M_PER_PAGE);
 
-    if ( mfn_eq(want, p2m_shared.missing_mfn) )
-        a->missing += inside;
-    else
+    if ( identity )
         a->identity += inside;
+    else
+        a->missing += inside;
     if ( gig >= P2M_FRAME_LIST_PFNS / (P2M_PER_PAGE * P2M_PER_PAGE) ||
-         mfn_eq(p2m_frames_mid(gig), p2m_frames_mid_missing()) )
-    {
-        if ( gig < P2M_FRAME_LIST_PFNS / (P2M_PER_PAGE * P2M_PER_PAGE) &&
-             !mfn_eq(want, p2m_shared.missing_mfn) )
-            report(w, "frame list mid of identity GiB", gig,
-                   mfn_x(p2m_frames_mid(gig)), mfn_x(want));
+         mfn_eq(mid, p2m_frames_shared_mid(identity)) )
         return;
-    }
+    if ( mfn_eq(mid, p2m_frames_shared_mid(!identity)) )
+        return report(w, identity ? "frame list mid of identity GiB"
+                                  : "frame list mid of missing GiB",
+                      gig, mfn_x(mid),
+                      mfn_x(p2m_frames_shared_mid(identity)));
     for ( c = gig * P2M_PER_PAGE; c < (gig + 1) * P2M_PER_PAGE; c++ )
         if ( !mfn_eq(p2m_frames_leaf(c), want) )
             return report(w, "frame list leaf of chunk", c,
                           mfn_x(p2m_frames_leaf(c)), mfn_x(want));
+}
+
+/* 512 GiB on a shared L2: each GiB as if on the shared L1 it holds. */
+static void audit_shared_l2(struct p2m_walker *w, unsigned long h, mfn_t l2)
+{
+    mfn_t l1 = mfn_eq(l2, p2m_shared.identity_pmd) ? p2m_shared.identity_pte
+                                                   : p2m_shared.missing_pte;
+    unsigned long g;
+
+    /* Past the frame list's reach only the counts matter: one step. */
+    if ( h > 0 )
+    {
+        struct audit *a = w->ctx;
+        unsigned long first = h * P2M_PER_PAGE * P2M_PER_PAGE;
+        unsigned long size_chunks = p2m_size / P2M_PER_PAGE;
+        unsigned long inside = size_chunks <= first ? 0 :
+            MIN(P2M_PER_PAGE * P2M_PER_PAGE, size_chunks - first);
+
+        if ( mfn_eq(l1, p2m_shared.identity_pte) )
+            a->identity += inside;
+        else
+            a->missing += inside;
+        return;
+    }
+    for ( g = 0; g < P2M_PER_PAGE && !w->stop; g++ )
+        audit_shared_gig(w, g, l1);
 }
 
 /* Invariant 2: the shared leaves are all INVALID and read-only. */
@@ -167,33 +196,58 @@ static void audit_shared_leaf(struct p2m_walker *w, pfn_t pfn,
         report(w, name, pfn_x(pfn), pte, pte & ~_PAGE_RW);
 }
 
-/* Invariant 5: entry i of every shared table, and the L3. */
+/* A shared page: every entry of it, and what each must be. */
+struct shared_page {
+    const char *name;
+    mfn_t page;
+    unsigned long entry;        /* a whole word: a PTE or an mfn */
+};
+
+/*
+ * Invariant 5: entry i of every shared table and shared mid, and the L3.
+ * The leaves' PTEs are read-only: a writable one would let a store into
+ * a shared leaf through.
+ */
 static void audit_shared_tables(struct p2m_walker *w)
 {
-    static const char *const names[] = {
-        "missing_pte entry", "identity_pte entry", "missing_pmd entry",
+    const struct shared_page pages[] = {
+        { "missing_pte entry", p2m_shared.missing_pte,
+          pte_from_mfn(p2m_shared.missing_mfn, PTE_KERNEL_RO) | pte_nx },
+        { "identity_pte entry", p2m_shared.identity_pte,
+          pte_from_mfn(p2m_shared.identity_mfn, PTE_KERNEL_RO) | pte_nx },
+        { "missing_pmd entry", p2m_shared.missing_pmd,
+          pte_from_mfn(p2m_shared.missing_pte, PT_TABLE_FLAGS) },
+        { "identity_pmd entry", p2m_shared.identity_pmd,
+          pte_from_mfn(p2m_shared.identity_pte, PT_TABLE_FLAGS) },
+        { "frame list mid_missing entry", p2m_frames_shared_mid(false),
+          mfn_x(p2m_shared.missing_mfn) },
+        { "frame list mid_identity entry", p2m_frames_shared_mid(true),
+          mfn_x(p2m_shared.identity_mfn) },
     };
-    const mfn_t tables[] = { p2m_shared.missing_pte, p2m_shared.identity_pte,
-                             p2m_shared.missing_pmd };
-    const mfn_t targets[] = { p2m_shared.missing_mfn, p2m_shared.identity_mfn,
-                              p2m_shared.missing_pte };
+    /* Xen and the CPU may add user/accessed/dirty/software bits: not these. */
+    const pte_t bits = PTE_ADDR_MASK | _PAGE_PRESENT | _PAGE_RW;
     unsigned int t, i;
-    pte_t e;
+    unsigned long e, want;
+    pte_t l3e;
 
+    for ( t = 0; t < ARRAY_SIZE(pages) && !w->stop; t++ )
+    {
+        const unsigned long *p = directmap_va(mfn_to_pfn(pages[t].page));
+
+        for ( i = 0; i < PT_ENTRIES && !w->stop; i++ )
+        {
+            e = t < 4 ? p[i] & bits : p[i];
+            want = t < 4 ? pages[t].entry & bits : pages[t].entry;
+            if ( e != want )
+                report(w, pages[t].name, i, p[i], pages[t].entry);
+        }
+    }
     for ( i = 0; i < PT_ENTRIES && !w->stop; i++ )
     {
-        e = pt_get_entry(p2m_shared.l3, i);
-        if ( !(e & _PAGE_PRESENT) )
-            report(w, "L3 entry of the p2m, not present", i, e,
+        l3e = pt_get_entry(p2m_shared.l3, i);
+        if ( !(l3e & _PAGE_PRESENT) )
+            report(w, "L3 entry of the p2m, not present", i, l3e,
                    pte_from_mfn(p2m_shared.missing_pmd, PT_TABLE_FLAGS));
-        for ( t = 0; t < ARRAY_SIZE(tables) && !w->stop; t++ )
-        {
-            e = pt_get_entry(tables[t], i);
-            if ( !mfn_eq(pte_mfn(e), targets[t]) || !(e & _PAGE_PRESENT) ||
-                 (t < 2 && (e & _PAGE_RW)) )
-                report(w, names[t], i, e, pte_from_mfn(targets[t],
-                       t < 2 ? PTE_KERNEL_RO : PT_TABLE_FLAGS));
-        }
     }
 }
 
@@ -264,7 +318,11 @@ static void audit_accounting(struct p2m_walker *w)
                             mfn_to_pfn(p2m_shared.missing_pte),
                             mfn_to_pfn(p2m_shared.identity_pte),
                             mfn_to_pfn(p2m_shared.missing_pmd),
-                            mfn_to_pfn(p2m_shared.l3) };
+                            mfn_to_pfn(p2m_shared.identity_pmd),
+                            mfn_to_pfn(p2m_shared.l3),
+                            mfn_to_pfn(p2m_frames_top()),
+                            mfn_to_pfn(p2m_frames_shared_mid(false)),
+                            mfn_to_pfn(p2m_frames_shared_mid(true)) };
     domid_t self = DOMID_SELF;
     long xen = HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
     unsigned int i;
@@ -288,7 +346,8 @@ static void audit_walk(struct p2m_walker *w, struct audit *a,
 {
     *a = (struct audit){ .count_only = count_only };
     *w = (struct p2m_walker){ .chunk = audit_chunk,
-                              .shared_gig = audit_shared_gig, .ctx = a };
+                              .shared_gig = audit_shared_gig,
+                              .shared_l2 = audit_shared_l2, .ctx = a };
     audit_shared_leaf(w, p2m_shared.missing, "p2m_missing entry");
     audit_shared_leaf(w, p2m_shared.identity, "p2m_identity entry");
     if ( !w->stop )

@@ -2,9 +2,10 @@
  * The p2m frame list that the toolstack reads (save/restore, dump-core):
  *
  *   shared_info->arch.pfn_to_mfn_frame_list_list = mfn of `top`
- *   top[512]    mfns of mid pages, one per 2^18 pfns (1 GiB)
- *   mid[512]    mfns of the leaves of the linear p2m, one per chunk
- *   mid_missing one shared mid whose entries are all p2m_missing's mfn
+ *   top[512]     mfns of mid pages, one per 2^18 pfns (1 GiB)
+ *   mid[512]     mfns of the leaves of the linear p2m, one per chunk
+ *   mid_missing  one shared mid whose entries are all p2m_missing's mfn
+ *   mid_identity one shared mid whose entries are all p2m_identity's mfn
  *
  * The leaves are the linear p2m's own pages, so the tools read exactly
  * what pfn_to_mfn() reads.  Three levels reach 2^27 pfns (512 GiB); a
@@ -12,7 +13,13 @@
  * linear list at p2m_vaddr in the address space p2m_cr3 names.
  *
  * Invariant (checked by p2m_audit): mid[c] is the mfn mapped behind the
- * linear array's chunk c, for every chunk below min(max_pfn, 2^27).
+ * linear array's chunk c, for every chunk below 2^27, inside max_pfn and
+ * past it (so growing max_pfn needs no update here).
+ *
+ * A private mid is never freed, as in Linux: the tools may be reading it
+ * (dump-core of a running guest pauses it only while it copies), and a
+ * freed page would be reused for anything.  A GiB once given one keeps
+ * it, so there are at most 512, 2 MiB.
  */
 #include "p2m_internal.h"
 #include <pvmm/frame.h>
@@ -24,7 +31,7 @@
 #define CHUNKS_PER_MID  512UL
 
 static unsigned long *top;
-static mfn_t top_mfn, mid_missing;
+static mfn_t top_mfn, mid_missing, mid_identity;
 static unsigned long nr_private_mids;
 
 static unsigned long *page_of(mfn_t mfn)
@@ -47,29 +54,27 @@ static unsigned long *new_page(mfn_t *mfn, unsigned long fill)
     return p;
 }
 
-/* A private mid whose leaves are all p2m_missing is mid_missing again. */
-static void collapse_mid(unsigned long g)
+/* The leaf a shared mid stands for, or INVALID_MFN for a private mid. */
+static mfn_t shared_mid_leaf(mfn_t mid)
 {
-    mfn_t mid = _mfn(top[g]);
-    const unsigned long *p = page_of(mid);
-    unsigned int i;
-
-    for ( i = 0; i < CHUNKS_PER_MID; i++ )
-        if ( p[i] != mfn_x(p2m_shared.missing_mfn) )
-            return;
-    top[g] = mfn_x(mid_missing);
-    nr_private_mids--;
-    frame_free(mfn_to_pfn(mid));
+    if ( mfn_eq(mid, mid_missing) )
+        return p2m_shared.missing_mfn;
+    if ( mfn_eq(mid, mid_identity) )
+        return p2m_shared.identity_mfn;
+    return INVALID_MFN;
 }
 
 int p2m_frames_prepare(unsigned long chunk)
 {
     unsigned long g = chunk / CHUNKS_PER_MID;
-    mfn_t mid;
+    mfn_t mid, fill;
 
-    if ( !top || g >= MIDS || !mfn_eq(_mfn(top[g]), mid_missing) )
-        return 0;                   /* beyond reach, or a mid exists */
-    if ( !new_page(&mid, mfn_x(p2m_shared.missing_mfn)) )
+    if ( !top || g >= MIDS )
+        return 0;                   /* beyond the tree's reach */
+    fill = shared_mid_leaf(_mfn(top[g]));
+    if ( mfn_eq(fill, INVALID_MFN) )
+        return 0;                   /* a private mid exists */
+    if ( !new_page(&mid, mfn_x(fill)) )
         return -XEN_ENOMEM;
     nr_private_mids++;
     top[g] = mfn_x(mid);
@@ -83,14 +88,11 @@ int p2m_frames_set_leaf(unsigned long chunk, mfn_t leaf)
 
     if ( !top || g >= MIDS )
         return 0;                   /* beyond the tree's reach */
-    if ( mfn_eq(leaf, p2m_shared.missing_mfn) &&
-         mfn_eq(_mfn(top[g]), mid_missing) )
-        return 0;                   /* mid_missing says so already */
+    if ( mfn_eq(leaf, shared_mid_leaf(_mfn(top[g]))) )
+        return 0;                   /* the shared mid says so already */
     if ( (rc = p2m_frames_prepare(chunk)) != 0 )
         return rc;
     page_of(_mfn(top[g]))[chunk % CHUNKS_PER_MID] = mfn_x(leaf);
-    if ( mfn_eq(leaf, p2m_shared.missing_mfn) )
-        collapse_mid(g);
     return 0;
 }
 
@@ -104,9 +106,9 @@ mfn_t p2m_frames_top(void)
     return top_mfn;
 }
 
-mfn_t p2m_frames_mid_missing(void)
+mfn_t p2m_frames_shared_mid(bool identity)
 {
-    return mid_missing;
+    return identity ? mid_identity : mid_missing;
 }
 
 mfn_t p2m_frames_leaf(unsigned long chunk)
@@ -128,27 +130,53 @@ void p2m_frames_set_size(unsigned long size)
 
 unsigned long p2m_frames_pages(void)
 {
-    return top ? 2 + nr_private_mids : 0;   /* top, mid_missing, mids */
+    return top ? 3 + nr_private_mids : 0;   /* top, 2 shared mids, mids */
+}
+
+/* The frame list mirrors the structure: each walked piece, its entries. */
+static void init_chunk(struct p2m_walker *w, unsigned long chunk, pte_t pte)
+{
+    int *rc = w->ctx;
+
+    if ( !*rc )
+        *rc = p2m_frames_set_leaf(chunk, pte_mfn(pte));
+    w->stop = *rc != 0;
+}
+
+static void init_shared_gig(struct p2m_walker *w, unsigned long gig, mfn_t l1)
+{
+    (void)w;
+    if ( gig < MIDS )
+        top[gig] = mfn_x(mfn_eq(l1, p2m_shared.identity_pte) ? mid_identity
+                                                            : mid_missing);
+}
+
+static void init_shared_l2(struct p2m_walker *w, unsigned long h, mfn_t l2)
+{
+    unsigned long g;
+
+    for ( g = 0; h == 0 && g < MIDS; g++ )
+        init_shared_gig(w, g, mfn_eq(l2, p2m_shared.identity_pmd)
+                              ? p2m_shared.identity_pte
+                              : p2m_shared.missing_pte);
 }
 
 int p2m_frames_init(int linear)
 {
     struct arch_shared_info *a = &xen_shared_info->arch;
-    unsigned long c, chunks = MIN(p2m_size, P2M_FRAME_LIST_PFNS) /
-                              P2M_PER_PAGE;
-    mfn_t leaf;
-    int rc;
+    int rc = 0;
+    struct p2m_walker w = { .chunk = init_chunk,
+                            .shared_gig = init_shared_gig,
+                            .shared_l2 = init_shared_l2, .ctx = &rc };
 
     if ( !new_page(&mid_missing, mfn_x(p2m_shared.missing_mfn)) ||
+         !new_page(&mid_identity, mfn_x(p2m_shared.identity_mfn)) ||
          !(top = new_page(&top_mfn, mfn_x(mid_missing))) )
         return -XEN_ENOMEM;
-    for ( c = 0; c < chunks; c++ )
-    {
-        leaf = p2m_chunk_leaf(c);
-        if ( !mfn_eq(leaf, p2m_shared.missing_mfn) &&
-             (rc = p2m_frames_set_leaf(c, leaf)) != 0 )
-            return rc;
-    }
+    /* Only the first 512 GiB: the callbacks ignore what is past it. */
+    p2m_walk_first(&w, 1);
+    if ( rc )
+        return rc;
     /*
      * The linear list only for tools that say they read it (as Linux
      * does): with p2m_cr3 set, Xen 4.17's save and dump-core walk our

@@ -14,6 +14,7 @@ struct p2m_shared {
     mfn_t missing_mfn, identity_mfn;
     mfn_t missing_pte, identity_pte;    /* L1s: 512 x the leaf, read-only */
     mfn_t missing_pmd;              /* L2: 512 x missing_pte */
+    mfn_t identity_pmd;             /* L2: 512 x identity_pte (dom0's MMIO) */
     mfn_t l3;                       /* the p2m's own L3, L4 slot 402 */
 };
 
@@ -39,16 +40,27 @@ unsigned long p2m_e820_populated_end(void);
 /* mm/p2m_linear.c */
 mfn_t p2m_chunk_leaf(unsigned long chunk);
 
+/*
+ * What the structure holds where nothing private is: past p2m_size, and
+ * where p2m_set() never wrote.  dom0: identity (its memory map calls
+ * everything past the host's RAM MMIO); a domU: missing (room to balloon).
+ */
+bool p2m_unwritten_is_identity(void);
+
 struct p2m_walker {
     /* Every chunk under a private L1, with the PTE that maps its leaf. */
     void (*chunk)(struct p2m_walker *w, unsigned long chunk, pte_t pte);
     /* Every 1 GiB group mapped by a shared L1 (optional). */
     void (*shared_gig)(struct p2m_walker *w, unsigned long gig, mfn_t l1);
+    /* Every 512 GiB mapped by a shared L2 (optional). */
+    void (*shared_l2)(struct p2m_walker *w, unsigned long h, mfn_t l2);
     bool stop;                      /* set by a callback to end the walk */
     unsigned long private_l1, shared_l1_maps, private_l2, shared_l2_maps;
     void *ctx;
 };
 void p2m_walk(struct p2m_walker *w);
+/* The same, over the first nr_l3 entries of the L3 only. */
+void p2m_walk_first(struct p2m_walker *w, unsigned int nr_l3);
 void p2m_generation_begin(void);
 void p2m_generation_end(void);
 
@@ -59,12 +71,13 @@ void p2m_generation_end(void);
  * before anything changed.
  */
 int p2m_frames_prepare(unsigned long chunk);
-/* Records chunk's leaf; a missing one may free the mid page. */
+/* Records chunk's leaf (allocating a private mid if the GiB has none). */
 int p2m_frames_set_leaf(unsigned long chunk, mfn_t leaf);
 void p2m_frames_set_size(unsigned long size);
 mfn_t p2m_frames_leaf(unsigned long chunk);
 mfn_t p2m_frames_mid(unsigned long gig);
-mfn_t p2m_frames_mid_missing(void);
+/* mid_identity, or mid_missing: the shared mids. */
+mfn_t p2m_frames_shared_mid(bool identity);
 mfn_t p2m_frames_top(void);
 unsigned long p2m_frames_pages(void);
 

@@ -4,7 +4,8 @@
  *   P2M_BASE (L4 slot 402)
  *     L3 (private) --- 512 entries, each 2^27 pfns (512 GiB)
  *       |- private L2 ............. where some chunk below is real
- *       '- missing_pmd (shared) ... 512 x missing_pte
+ *       |- missing_pmd (shared) ... 512 x missing_pte
+ *       '- identity_pmd (shared) .. 512 x identity_pte (dom0, past RAM)
  *     L2 entry: 2^18 pfns (1 GiB) = one L1 of 512 chunks
  *       |- private L1 ............. mixed or real chunks
  *       |- missing_pte (shared) ... 512 x p2m_missing, read-only
@@ -21,12 +22,17 @@
  *    the chunk a private leaf (and a private L1/L2 if those are shared);
  *  - a chunk backed by p2m_identity reads INVALID, and the slow path
  *    tells it from a missing one by that backing page;
+ *  - what p2m_set() never wrote reads as the memory map says, inside
+ *    p2m_size and past it: past the size the structure is identity for
+ *    dom0 (everything past the host's RAM is MMIO) and missing for a domU
+ *    (p2m_unwritten_is_identity), so growing p2m_size changes how no pfn
+ *    reads but the one written;
  *  - shared_info's p2m_generation is odd while mappings change.
  *
- * A private leaf that returns to all-INVALID is collapsed back onto
- * p2m_missing (and its L1 and L2 with it when they hold nothing else), so
- * sparse populate/release cycles leave no private pages behind.  A leaf
- * that returns to all-identity stays private.
+ * A private leaf that returns to all-INVALID, or to all-identity, is
+ * collapsed back onto p2m_missing or p2m_identity (and its L1 and L2 with
+ * it when they hold nothing else of their own), so sparse
+ * populate/release cycles leave no private pages behind.
  */
 #include "p2m_internal.h"
 #include <pvmm/pt.h>
@@ -54,13 +60,24 @@ static unsigned long chunk_va(unsigned long c)
 
 static unsigned long *linear = (unsigned long *)P2M_BASE;
 
+bool p2m_unwritten_is_identity(void)
+{
+    return p2m_start_info->flags & SIF_INITDOMAIN;
+}
+
+/* What the structure holds past p2m_size. */
+static enum kind unwritten_kind(void)
+{
+    return p2m_unwritten_is_identity() ? KIND_IDENTITY : KIND_MISSING;
+}
+
 /* What the boot view holds in chunk c, for a p2m of size pfns. */
 static enum kind classify_chunk(unsigned long c, unsigned long size)
 {
     unsigned long pfn = c * P2M_PER_PAGE, i, e, ident = 0, missing = 0;
 
     if ( pfn >= size )
-        return KIND_MISSING;
+        return unwritten_kind();
     for ( i = 0; i < P2M_PER_PAGE; i++ )
     {
         e = p2m_boot_entry(pfn + i);
@@ -81,7 +98,7 @@ static enum kind classify_range(unsigned long c0, unsigned long n,
 {
     unsigned long c, end = MIN(c0 + n, (size + P2M_PER_PAGE - 1) /
                                         P2M_PER_PAGE);
-    enum kind first = KIND_MISSING, k;
+    enum kind first = unwritten_kind(), k;
 
     for ( c = c0; c < end; c++ )
     {
@@ -90,8 +107,8 @@ static enum kind classify_range(unsigned long c0, unsigned long n,
             return KIND_REAL;
         first = k;
     }
-    /* Chunks past size read as missing. */
-    return (end < c0 + n && first != KIND_MISSING) ? KIND_REAL : first;
+    /* Chunks past size hold what is unwritten. */
+    return (end < c0 + n && first != unwritten_kind()) ? KIND_REAL : first;
 }
 
 static void fill_page(mfn_t mfn, unsigned long val)
@@ -242,7 +259,15 @@ static int build_shared_pages(void)
          mfn_eq(s->identity_pte, INVALID_MFN) )
         return -XEN_ENOMEM;
     s->missing_pmd = shared_table(2, table_pte(s->missing_pte));
-    return mfn_eq(s->missing_pmd, INVALID_MFN) ? -XEN_ENOMEM : 0;
+    s->identity_pmd = shared_table(2, table_pte(s->identity_pte));
+    return mfn_eq(s->missing_pmd, INVALID_MFN) ||
+           mfn_eq(s->identity_pmd, INVALID_MFN) ? -XEN_ENOMEM : 0;
+}
+
+static pte_t shared_l2_pte(enum kind k)
+{
+    return table_pte(k == KIND_IDENTITY ? p2m_shared.identity_pmd
+                                        : p2m_shared.missing_pmd);
 }
 
 /*
@@ -276,13 +301,16 @@ int p2m_revector(void)
     p2m_shared.l3 = rc ? INVALID_MFN : pt_alloc(3);
     if ( !rc && mfn_eq(p2m_shared.l3, INVALID_MFN) )
         rc = -XEN_ENOMEM;
-    if ( !rc )
-        fill_page(p2m_shared.l3, table_pte(p2m_shared.missing_pmd));
-    for ( h = 0; !rc && h * CHUNKS_PER_L2 * P2M_PER_PAGE < size; h++ )
+    /* Every entry, past size too: what is unwritten reads right. */
+    for ( h = 0; !rc && h < PT_ENTRIES; h++ )
     {
-        if ( classify_range(h * CHUNKS_PER_L2, CHUNKS_PER_L2, size) ==
-             KIND_MISSING )
+        enum kind k = classify_range(h * CHUNKS_PER_L2, CHUNKS_PER_L2, size);
+
+        if ( k != KIND_REAL )
+        {
+            pt_set_entry(p2m_shared.l3, h, shared_l2_pte(k));
             continue;
+        }
         l2 = build_l2(h * CHUNKS_PER_L2, size);
         if ( mfn_eq(l2, INVALID_MFN) )
             rc = -XEN_ENOMEM;
@@ -368,10 +396,13 @@ static int private_l2(unsigned long va, mfn_t *l2, mfn_t *fresh)
     pte_t e = pt_get_entry(p2m_shared.l3, i);
 
     *l2 = pte_mfn(e);
-    if ( !mfn_eq(*l2, p2m_shared.missing_pmd) )
-        return 0;
-    return privatise_table(p2m_shared.l3, i, 2,
-                           table_pte(p2m_shared.missing_pte), l2, fresh);
+    if ( mfn_eq(*l2, p2m_shared.missing_pmd) )
+        return privatise_table(p2m_shared.l3, i, 2,
+                               table_pte(p2m_shared.missing_pte), l2, fresh);
+    if ( mfn_eq(*l2, p2m_shared.identity_pmd) )
+        return privatise_table(p2m_shared.l3, i, 2,
+                               table_pte(p2m_shared.identity_pte), l2, fresh);
+    return 0;
 }
 
 static int private_l1(unsigned long va, mfn_t l2, mfn_t *l1, mfn_t *fresh)
@@ -421,9 +452,10 @@ static bool linked(mfn_t table, unsigned int i, mfn_t child)
 
 /*
  * Collapse: a chunk whose private leaf is back to all-INVALID maps
- * p2m_missing again and the leaf is freed; an L1 (then an L2) left with
- * nothing but missing behind it goes back to the shared one too.  Sparse
- * populate/release cycles therefore leave no private pages behind.
+ * p2m_missing again and the leaf is freed (all-identity: p2m_identity);
+ * an L1 (then an L2) left with nothing but one shared page behind it goes
+ * back to the shared table of that kind too.  Sparse populate/release
+ * cycles therefore leave no private pages behind.
  *
  * Each step is issued and checked before the page it unlinks is freed: a
  * page is never freed while Xen may still map it.  A refused step leaves
@@ -494,9 +526,37 @@ static bool table_all(mfn_t table, mfn_t target)
     return true;
 }
 
+/* Is t, a private table, all entries to one shared page of level - 1? */
+static bool table_all_shared(mfn_t t, unsigned int level, enum kind *k)
+{
+    mfn_t missing = level == 1 ? p2m_shared.missing_mfn
+                               : p2m_shared.missing_pte;
+    mfn_t identity = level == 1 ? p2m_shared.identity_mfn
+                                : p2m_shared.identity_pte;
+
+    *k = KIND_MISSING;
+    if ( table_all(t, missing) )
+        return true;
+    *k = KIND_IDENTITY;
+    return table_all(t, identity);
+}
+
+static bool is_shared_l1(mfn_t l1)
+{
+    return mfn_eq(l1, p2m_shared.missing_pte) ||
+           mfn_eq(l1, p2m_shared.identity_pte);
+}
+
+static bool is_shared_l2(mfn_t l2)
+{
+    return mfn_eq(l2, p2m_shared.missing_pmd) ||
+           mfn_eq(l2, p2m_shared.identity_pmd);
+}
+
 /*
- * The L1 of chunk c, then its L2, back onto the shared pages if nothing
- * but missing is behind them.  0, or -XEN_EBUSY if Xen refused a step.
+ * The L1 of chunk c, then its L2, back onto the shared tables if nothing
+ * but one kind of shared page is behind them.  0, or -XEN_EBUSY if Xen
+ * refused a step.
  */
 static int collapse_tables(unsigned long c)
 {
@@ -504,40 +564,44 @@ static int collapse_tables(unsigned long c)
     unsigned int i3 = pt_index(va, 3), i2 = pt_index(va, 2);
     mfn_t l2 = pte_mfn(pt_get_entry(p2m_shared.l3, i3));
     mfn_t l1 = pte_mfn(pt_get_entry(l2, i2));
+    enum kind k;
 
-    if ( mfn_eq(l2, p2m_shared.missing_pmd) )
+    if ( is_shared_l2(l2) )
         return 0;
-    if ( !mfn_eq(l1, p2m_shared.missing_pte) &&
-         !mfn_eq(l1, p2m_shared.identity_pte) &&
-         table_all(l1, p2m_shared.missing_mfn) )
+    if ( !is_shared_l1(l1) && table_all_shared(l1, 1, &k) )
     {
-        if ( !unlinked(l2, i2, table_pte(p2m_shared.missing_pte), l1, 0) )
+        pte_t shared = table_pte(k == KIND_IDENTITY ? p2m_shared.identity_pte
+                                                    : p2m_shared.missing_pte);
+
+        if ( !unlinked(l2, i2, shared, l1, 0) )
             return -XEN_EBUSY;
         pt_free(l1);
     }
-    if ( table_all(l2, p2m_shared.missing_pte) )
+    if ( table_all_shared(l2, 2, &k) )
     {
-        if ( !unlinked(p2m_shared.l3, i3, table_pte(p2m_shared.missing_pmd),
-                       l2, 0) )
+        if ( !unlinked(p2m_shared.l3, i3, shared_l2_pte(k), l2, 0) )
             return -XEN_EBUSY;
         pt_free(l2);
     }
     return 0;
 }
 
-static int collapse_chunk(unsigned long c)
+/* Chunk c's private leaf back onto the shared leaf of kind k. */
+static int collapse_chunk(unsigned long c, enum kind k)
 {
     unsigned long va = chunk_va(c);
     mfn_t l2 = pte_mfn(pt_get_entry(p2m_shared.l3, pt_index(va, 3)));
     mfn_t l1 = pte_mfn(pt_get_entry(l2, pt_index(va, 2)));
     unsigned int i1 = pt_index(va, 1);
     mfn_t leaf = pte_mfn(pt_get_entry(l1, i1));
+    mfn_t shared = k == KIND_IDENTITY ? p2m_shared.identity_mfn
+                                      : p2m_shared.missing_mfn;
     int rc = -XEN_EBUSY;
 
     p2m_generation_begin();
-    if ( unlinked(l1, i1, shared_leaf_pte(KIND_MISSING), leaf, va) )
+    if ( unlinked(l1, i1, shared_leaf_pte(k), leaf, va) )
     {
-        (void)p2m_frames_set_leaf(c, p2m_shared.missing_mfn);
+        (void)p2m_frames_set_leaf(c, shared);
         frame_free(mfn_to_pfn(leaf));
         rc = collapse_tables(c);
     }
@@ -671,15 +735,31 @@ static void store(unsigned long p, unsigned long entry)
     WRITE_ONCE(linear[p], entry);
 }
 
-static bool leaf_is_empty(unsigned long c)
+/* What chunk c's private leaf holds: all one shared kind, or not. */
+static enum kind leaf_kind(unsigned long c)
 {
     const unsigned long *leaf = &linear[c * P2M_PER_PAGE];
-    unsigned int i;
+    unsigned long first = c * P2M_PER_PAGE, i;
+    enum kind k = leaf[0] == INVALID_P2M_ENTRY ? KIND_MISSING
+                                               : KIND_IDENTITY;
 
     for ( i = 0; i < P2M_PER_PAGE; i++ )
-        if ( leaf[i] != INVALID_P2M_ENTRY )
-            return false;
-    return true;
+        if ( leaf[i] != (k == KIND_MISSING ? INVALID_P2M_ENTRY
+                                           : IDENTITY_FRAME(first + i)) )
+            return KIND_REAL;
+    return k;
+}
+
+/* After a store: a leaf back to one shared kind returns to that page. */
+static void maybe_collapse(unsigned long c, unsigned long entry)
+{
+    enum kind k;
+
+    if ( entry_is_real(entry) )
+        return;
+    k = leaf_kind(c);
+    if ( k != KIND_REAL && collapse_chunk(c, k) )
+        remember_collapse(c);
 }
 
 int p2m_set(pfn_t pfn, unsigned long entry)
@@ -691,6 +771,9 @@ int p2m_set(pfn_t pfn, unsigned long entry)
 
     if ( rc )
         return rc;
+    /* Past the size every pfn reads identity already. */
+    if ( p >= p2m_size && entry == IDENTITY_FRAME(p) )
+        return 0;
     if ( p < p2m_size )
         kind = write_kind(p, entry, &identity);
     if ( p < p2m_size && kind != WRITE_NEEDS_LEAF )
@@ -698,10 +781,7 @@ int p2m_set(pfn_t pfn, unsigned long entry)
         if ( kind != WRITE_PRIVATE )
             return 0;
         store(p, entry);
-        /* A leaf back to all-missing returns to the shared page. */
-        if ( entry == INVALID_P2M_ENTRY && leaf_is_empty(p / P2M_PER_PAGE) &&
-             collapse_chunk(p / P2M_PER_PAGE) )
-            remember_collapse(p / P2M_PER_PAGE);
+        maybe_collapse(p / P2M_PER_PAGE, entry);
         return 0;
     }
 
@@ -709,7 +789,7 @@ int p2m_set(pfn_t pfn, unsigned long entry)
     p2m_generation_begin();
     if ( p >= p2m_size )
     {
-        grow(p);            /* was identity; now missing */
+        grow(p);            /* what is unwritten reads as before */
         kind = write_kind(p, entry, &identity);
     }
     if ( kind == WRITE_NEEDS_LEAF &&
@@ -727,17 +807,19 @@ int p2m_set(pfn_t pfn, unsigned long entry)
  * auditor and the statistics cost O(private pages), however sparse the
  * p2m (2^32 pfns populated terabytes apart is a handful of pages).
  */
-void p2m_walk(struct p2m_walker *w)
+void p2m_walk_first(struct p2m_walker *w, unsigned int nr_l3)
 {
     unsigned long h, g, k;
 
-    for ( h = 0; h < PT_ENTRIES && !w->stop; h++ )
+    for ( h = 0; h < nr_l3 && !w->stop; h++ )
     {
         mfn_t l2 = pte_mfn(pt_get_entry(p2m_shared.l3, h));
 
-        if ( mfn_eq(l2, p2m_shared.missing_pmd) )
+        if ( is_shared_l2(l2) )
         {
             w->shared_l2_maps++;
+            if ( w->shared_l2 )
+                w->shared_l2(w, h, l2);
             continue;
         }
         w->private_l2++;
@@ -745,8 +827,7 @@ void p2m_walk(struct p2m_walker *w)
         {
             mfn_t l1 = pte_mfn(pt_get_entry(l2, g % PT_ENTRIES));
 
-            if ( mfn_eq(l1, p2m_shared.missing_pte) ||
-                 mfn_eq(l1, p2m_shared.identity_pte) )
+            if ( is_shared_l1(l1) )
             {
                 w->shared_l1_maps++;
                 if ( w->shared_gig )
@@ -760,14 +841,37 @@ void p2m_walk(struct p2m_walker *w)
     }
 }
 
-static void note_last_private(struct p2m_walker *w, unsigned long chunk,
+void p2m_walk(struct p2m_walker *w)
+{
+    p2m_walk_first(w, PT_ENTRIES);
+}
+
+/*
+ * For p2m_trim: the end of the last piece that is not what is unwritten
+ * (a private leaf, or a shared page of the other kind).
+ */
+static void note_last_written(struct p2m_walker *w, unsigned long chunk,
                               pte_t pte)
 {
-    mfn_t leaf = pte_mfn(pte);
-
-    if ( !mfn_eq(leaf, p2m_shared.missing_mfn) &&
-         !mfn_eq(leaf, p2m_shared.identity_mfn) )
+    if ( !mfn_eq(pte_mfn(pte), p2m_unwritten_is_identity()
+                               ? p2m_shared.identity_mfn
+                               : p2m_shared.missing_mfn) )
         *(unsigned long *)w->ctx = chunk + 1;
+}
+
+static void note_written_gig(struct p2m_walker *w, unsigned long gig,
+                             mfn_t l1)
+{
+    if ( !mfn_eq(l1, p2m_unwritten_is_identity() ? p2m_shared.identity_pte
+                                                 : p2m_shared.missing_pte) )
+        *(unsigned long *)w->ctx = (gig + 1) * CHUNKS_PER_L1;
+}
+
+static void note_written_l2(struct p2m_walker *w, unsigned long h, mfn_t l2)
+{
+    if ( !mfn_eq(l2, p2m_unwritten_is_identity() ? p2m_shared.identity_pmd
+                                                 : p2m_shared.missing_pmd) )
+        *(unsigned long *)w->ctx = (h + 1) * CHUNKS_PER_L2;
 }
 
 /* Collapses refused earlier, tried again while nothing else is queued. */
@@ -782,24 +886,30 @@ static void retry_collapses(void)
     {
         c = pending_collapse[n];
         leaf = p2m_chunk_leaf(c);
-        if ( mfn_eq(leaf, p2m_shared.identity_mfn) )
-            continue;
-        if ( mfn_eq(leaf, p2m_shared.missing_mfn) ? collapse_tables(c)
-             : leaf_is_empty(c) && collapse_chunk(c) )
-            remember_collapse(c);
+        if ( mfn_eq(leaf, p2m_shared.missing_mfn) ||
+             mfn_eq(leaf, p2m_shared.identity_mfn) )
+        {
+            if ( collapse_tables(c) )
+                remember_collapse(c);
+        }
+        else if ( leaf_kind(c) != KIND_REAL )
+            maybe_collapse(c, INVALID_P2M_ENTRY);
     }
 }
 
 /*
- * Shrinks p2m_size back after releases: down to the last chunk with a
- * private leaf, never below the size the p2m had at boot.  Past p2m_size
- * pfns read identity again, and a p2m back within 512 GiB publishes the
- * three-level frame list again.
+ * Shrinks p2m_size back after releases: down to the end of the last
+ * piece that holds something other than what is unwritten (a private
+ * leaf, or a shared page of the other kind), never below the size the p2m
+ * had at boot.  Past p2m_size pfns read identity again, and a p2m back
+ * within 512 GiB publishes the three-level frame list again.
  */
 void p2m_trim(void)
 {
     unsigned long end = 0, size;
-    struct p2m_walker w = { .chunk = note_last_private, .ctx = &end };
+    struct p2m_walker w = { .chunk = note_last_written,
+                            .shared_gig = note_written_gig,
+                            .shared_l2 = note_written_l2, .ctx = &end };
 
     if ( !p2m_size )
         return;

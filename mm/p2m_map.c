@@ -6,8 +6,9 @@
  *
  *   P2M-MAP begin label=L size=S populated=N nr_pages=P
  *   P2M-MAP shared missing=M identity=I missing_pte=M1 identity_pte=I1
- *           missing_pmd=M2                     (one line; mfns, hex)
+ *           missing_pmd=M2 identity_pmd=I2     (one line; mfns, hex)
  *   P2M-MAP l2 h=H                             a private L2 (512 GiB)
+ *   P2M-MAP l2 h=H[-H2] shared=identity        on the shared identity_pmd
  *   P2M-MAP gig g=G[-G2] l1=missing|identity   GiBs on a shared L1
  *   P2M-MAP gig g=G l1=private chunks=RUNS     its 512 chunks, in runs
  *   P2M-MAP gig g=G more=RUNS                  (runs that did not fit)
@@ -43,6 +44,7 @@ struct map_state {
     uint8_t kind[P2M_PER_PAGE];
     unsigned long shared_first, shared_end;     /* [first, end) */
     bool shared_identity;
+    unsigned long id_l2_first, id_l2_end;       /* identity_pmd run */
 };
 
 static void print_runs(const struct map_state *m)
@@ -132,11 +134,39 @@ static void map_shared_gig(struct p2m_walker *w, unsigned long gig, mfn_t l1)
     m->shared_end = gig + 1;
 }
 
+static void flush_identity_l2s(struct map_state *m)
+{
+    if ( m->id_l2_end == m->id_l2_first )
+        return;
+    if ( m->id_l2_end - m->id_l2_first == 1 )
+        printk("P2M-MAP l2 h=%#lx shared=identity\n", m->id_l2_first);
+    else
+        printk("P2M-MAP l2 h=%#lx-%#lx shared=identity\n", m->id_l2_first,
+               m->id_l2_end - 1);
+    m->id_l2_first = m->id_l2_end;
+}
+
+static void map_shared_l2(struct p2m_walker *w, unsigned long h, mfn_t l2)
+{
+    struct map_state *m = w->ctx;
+
+    if ( !mfn_eq(l2, p2m_shared.identity_pmd) )
+        return;
+    flush_gig(m);
+    if ( h != m->id_l2_end )
+    {
+        flush_identity_l2s(m);
+        m->id_l2_first = h;
+    }
+    m->id_l2_end = h + 1;
+}
+
 void p2m_map_dump(const char *label)
 {
     static struct map_state m;
     struct p2m_walker w = { .chunk = map_chunk,
-                            .shared_gig = map_shared_gig, .ctx = &m };
+                            .shared_gig = map_shared_gig,
+                            .shared_l2 = map_shared_l2, .ctx = &m };
     struct p2m_stats s;
 
     if ( !p2m_size )
@@ -145,12 +175,13 @@ void p2m_map_dump(const char *label)
     printk("P2M-MAP begin label=%s size=%#lx populated=%lu nr_pages=%lu\n",
            label, p2m_size, p2m_nr_populated, p2m_start_info->nr_pages);
     printk("P2M-MAP shared missing=%#lx identity=%#lx missing_pte=%#lx "
-           "identity_pte=%#lx missing_pmd=%#lx\n",
+           "identity_pte=%#lx missing_pmd=%#lx identity_pmd=%#lx\n",
            mfn_x(p2m_shared.missing_mfn), mfn_x(p2m_shared.identity_mfn),
            mfn_x(p2m_shared.missing_pte), mfn_x(p2m_shared.identity_pte),
-           mfn_x(p2m_shared.missing_pmd));
+           mfn_x(p2m_shared.missing_pmd), mfn_x(p2m_shared.identity_pmd));
     p2m_walk(&w);
     flush_gig(&m);
+    flush_identity_l2s(&m);
     p2m_get_stats(&s);
     printk("P2M-MAP end label=%s leaves=%lu l1=%lu l2=%lu frame_list=%lu "
            "missing_maps=%lu identity_maps=%lu shared_l1_maps=%lu "

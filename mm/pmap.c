@@ -5,8 +5,9 @@
  * Structure: slot i is the fixmap page FIXMAP_PMAP_FIRST + i, whose PTE
  * lives in the fixmap L1 that mm_init builds and links into the kernel's
  * tree.  That L1 is part of the pinned kernel tree, so slots change only
- * through update_va_mapping (issued at once, not left in a batch: the
- * caller uses the mapping right away).
+ * through update_va_mapping, issued at once and alone: the caller uses
+ * the mapping right away, and may have a lazy batch of its own open,
+ * which a flush here would issue early, callbacks and all.
  *
  * Not locked; boot-time code on one vcpu.
  */
@@ -52,10 +53,8 @@ void *pmap_map_for(mfn_t mfn, bool writable, const char *holder)
     if ( i == PMAP_SLOTS )
         pmap_exhausted();
 
-    rc = mc_update_va_mapping(slot_va(i), pte_from_mfn(mfn, flags),
-                              UVMF_INVLPG | UVMF_LOCAL);
-    if ( !rc )
-        rc = mc_flush();
+    rc = mc_update_va_mapping_now(slot_va(i), pte_from_mfn(mfn, flags),
+                                  UVMF_INVLPG | UVMF_LOCAL);
     if ( rc )
         panic("PMAP: mapping mfn %#lx in slot %u for %s failed: %d",
               mfn_x(mfn), i, holder, rc);
@@ -76,9 +75,7 @@ void pmap_unmap(const void *va)
     int rc;
 
     BUG_ON(!pmap_owns(va) || mfn_eq(slots[i].mfn, INVALID_MFN));
-    rc = mc_update_va_mapping(slot_va(i), 0, UVMF_INVLPG | UVMF_LOCAL);
-    if ( !rc )
-        rc = mc_flush();
+    rc = mc_update_va_mapping_now(slot_va(i), 0, UVMF_INVLPG | UVMF_LOCAL);
     if ( rc )
         panic("PMAP: clearing slot %u (mfn %#lx) failed: %d", i,
               mfn_x(slots[i].mfn), rc);

@@ -11,8 +11,10 @@
  *  - nr_entries <= MC_MAX_ENTRIES, arena_used <= MC_ARENA_BYTES;
  *  - for an array entry i, meta[i].count is the number of elements and
  *    meta[i].done receives Xen's success count;
- *  - queueing never fails for lack of space: a full batch is flushed
- *    first, and that flush's error is returned to the caller that queued.
+ *  - queueing never fails for lack of space: a full batch is issued
+ *    first.  If that issue fails, the new request is not queued and the
+ *    caller gets the earlier batch's error, so a nonzero return always
+ *    means "not queued", never "queued, but something failed".
  *
  * Fault injection (pvmm/inject.h): a request picked to fail is "doomed"
  * when queued; at issue its entry is handed to Xen cut short before it
@@ -137,7 +139,10 @@ static multicall_entry_t *new_entry(unsigned int op)
     return e;
 }
 
-/* Queues one element of an array op; returns where to write it. */
+/*
+ * Queues one element of an array op; returns where to write it, or NULL
+ * with *rc set if the full batch issued to make room failed.
+ */
 static void *queue_array_op(unsigned int op, size_t size, int *rc)
 {
     multicall_entry_t *e;
@@ -146,7 +151,8 @@ static void *queue_array_op(unsigned int op, size_t size, int *rc)
     *rc = 0;
     if ( slot )
         return slot;
-    *rc = make_room(size);
+    if ( (*rc = make_room(size)) != 0 )
+        return NULL;
     e = new_entry(op);
     slot = batch.arena + batch.arena_used;
     batch.arena_used += size;
@@ -182,6 +188,8 @@ int mc_mmu_update(uint64_t ptr, uint64_t val)
     mmu_update_t *req = queue_array_op(__HYPERVISOR_mmu_update,
                                        sizeof(*req), &rc);
 
+    if ( !req )
+        return rc;
     req->ptr = ptr;
     req->val = val;
     stats.mmu_ops++;
@@ -195,6 +203,8 @@ int mc_mmuext(const struct mmuext_op *op)
     struct mmuext_op *slot = queue_array_op(__HYPERVISOR_mmuext_op,
                                             sizeof(*slot), &rc);
 
+    if ( !slot )
+        return rc;
     *slot = *op;
     stats.mmu_ops++;
     maybe_doom_last(INJECT_MMUEXT_OP);
@@ -208,8 +218,11 @@ int mc_mmuext(const struct mmuext_op *op)
 int mc_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags)
 {
     int rc = make_room(0);
-    multicall_entry_t *e = new_entry(__HYPERVISOR_update_va_mapping);
+    multicall_entry_t *e;
 
+    if ( rc )
+        return rc;
+    e = new_entry(__HYPERVISOR_update_va_mapping);
     e->args[0] = va;
     e->args[1] = pte;
     e->args[2] = flags;
@@ -222,6 +235,25 @@ int mc_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags)
     return maybe_issue_now(rc);
 }
 
+int mc_update_va_mapping_now(unsigned long va, uint64_t pte,
+                             unsigned long flags)
+{
+    long rc;
+
+    stats.mmu_ops++;
+    if ( inject_fire(INJECT_UPDATE_VA_MAPPING, &rc) )
+        rc = rc == INJECT_DEFAULT ? -XEN_EINVAL : rc;
+    else
+    {
+        stats.hypercalls++;
+        rc = HYPERVISOR_update_va_mapping(va, pte, flags);
+    }
+    if ( rc )
+        printk("multicall: update_va_mapping of %#lx, issued alone, "
+               "failed: %ld\n", va, rc);
+    return (int)rc;
+}
+
 void mc_request_tlb_flush(void)
 {
     batch.tlb_flush_wanted = true;
@@ -229,14 +261,15 @@ void mc_request_tlb_flush(void)
 
 int mc_callback(void (*fn)(void *arg), void *arg)
 {
-    int rc = 0;
+    int rc;
 
-    if ( batch.nr_callbacks == MC_MAX_CALLBACKS )
-        rc = mc_flush();        /* runs the registered ones: no room left */
+    /* No room left: issue, which runs the registered ones. */
+    if ( batch.nr_callbacks == MC_MAX_CALLBACKS && (rc = mc_flush()) != 0 )
+        return rc;
     batch.callbacks[batch.nr_callbacks].fn = fn;
     batch.callbacks[batch.nr_callbacks].arg = arg;
     batch.nr_callbacks++;
-    return rc;
+    return 0;
 }
 
 unsigned int mc_pending(void)
@@ -366,7 +399,12 @@ static int flush_batch(bool final)
         struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
 
         batch.tlb_flush_wanted = false;
-        first = mc_mmuext(&op);     /* may flush what is queued first */
+        /*
+         * May issue what is queued first, to make room; if that fails
+         * the flush was not queued, and there is room now.
+         */
+        if ( (first = mc_mmuext(&op)) != 0 )
+            (void)mc_mmuext(&op);
     }
     if ( batch.nr_entries )
     {

@@ -39,6 +39,13 @@ struct mc_error {
     long rc;                    /* -XEN_E* */
 };
 
+/*
+ * The queue calls return 0 once the request is queued.  A full batch is
+ * issued first to make room; if that fails, the request is NOT queued and
+ * the call returns the earlier batch's error (mc_last_error() names its
+ * failing op), so the caller knows exactly what happened to its own.
+ */
+
 /* Queue one PTE write (ptr = machine address | MMU_* command). */
 int mc_mmu_update(uint64_t ptr, uint64_t val);
 /* Queue one extended MMU operation. */
@@ -47,12 +54,25 @@ int mc_mmuext(const struct mmuext_op *op);
 int mc_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags);
 
 /*
+ * Issue one update_va_mapping at once, alone, leaving the batch (and its
+ * callbacks and TLB flush) untouched: for a mapping the caller uses right
+ * away while a lazy batch of its own may be open (PMAP).  Counted and
+ * injectable like the queued kind; 0 or Xen's error, printed.
+ */
+int mc_update_va_mapping_now(unsigned long va, uint64_t pte,
+                             unsigned long flags);
+
+/*
  * Ask for one local TLB flush when the batch is issued; any number of
  * requests in one batch give one flush, appended after everything else.
  */
 void mc_request_tlb_flush(void);
 
-/* Run fn(arg) after the batch has been issued (whatever its outcome). */
+/*
+ * Run fn(arg) after the batch has been issued (whatever its outcome).  If
+ * MC_MAX_CALLBACKS are registered already the batch is issued first; an
+ * error from that is returned and fn is not registered.
+ */
 int mc_callback(void (*fn)(void *arg), void *arg);
 
 /* Issue everything queued; 0 or the first error. */

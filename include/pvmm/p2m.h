@@ -141,6 +141,13 @@ extern struct p2m_crosscheck p2m_crosscheck;
 /* Is the whole page of pfn in a RAM range of the memory map? */
 bool p2m_e820_is_ram(pfn_t pfn);
 
+/*
+ * The entry of pfn once its frame is gone: identity where the memory map
+ * says hole or MMIO (dom0: also everything past the host's RAM), else
+ * INVALID_P2M_ENTRY.  The balloon gives a released pfn this.
+ */
+unsigned long p2m_unpopulated_entry(pfn_t pfn);
+
 struct p2m_stats {
     unsigned long size;             /* p2m_size */
     unsigned long populated;        /* pfns with a real frame */

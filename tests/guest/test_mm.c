@@ -12,6 +12,8 @@
 #include <pvmm/traps.h>
 #include <pvmm/mm.h>
 #include <pvmm/lib.h>
+#include <pvmm/multicall.h>
+#include <pvmm/hypercall.h>
 
 static pte_t kernel_pte(const void *va)
 {
@@ -118,18 +120,34 @@ TEST(bootmap, text_read_only_and_only_text_executable)
     ASSERT_EQ(image_data_word, 0x1122334455667788UL);
 }
 
+/*
+ * Each slot maps the frame it was given: a tag written through the
+ * direct map reads back through the slot, the slot's PTE names the mfn
+ * and Xen's M2P names the pfn behind it; writes through a slot land in
+ * the frame; and unmapping clears the PTE.
+ */
 TEST(pmap, slots_map_distinct_frames_and_free)
 {
-    const uint64_t *va[PMAP_SLOTS];
+    uint64_t *va[PMAP_SLOTS];
+    pfn_t pfn[PMAP_SLOTS];
     unsigned int i;
+    pte_t pte;
 
     for ( i = 0; i < PMAP_SLOTS; i++ )
     {
-        pfn_t pfn = _pfn(frame_total() - 1 - i);
-
-        va[i] = pmap_map(pfn_to_mfn(pfn), false);
+        pfn[i] = frame_alloc();
+        ASSERT_TRUE(!pfn_eq(pfn[i], INVALID_PFN));
+        ((uint64_t *)directmap_va(pfn[i]))[7] = 0x9a0000 + i;
+    }
+    for ( i = 0; i < PMAP_SLOTS; i++ )
+    {
+        va[i] = pmap_map(pfn_to_mfn(pfn[i]), true);
         ASSERT_TRUE(pmap_owns(va[i]));
-        ASSERT_EQ(memcmp(va[i], directmap_va(pfn), PAGE_SIZE), 0);
+        ASSERT_EQ(va[i][7], 0x9a0000 + i);
+        pte = kernel_pte(va[i]);
+        ASSERT_EQ(mfn_x(pte_mfn(pte)), mfn_x(pfn_to_mfn(pfn[i])));
+        ASSERT_EQ(machine_to_phys_mapping[mfn_x(pte_mfn(pte))], pfn_x(pfn[i]));
+        va[i][9] = ~(uint64_t)i;
     }
     for ( i = 1; i < PMAP_SLOTS; i++ )
         ASSERT_NE((unsigned long)va[i], (unsigned long)va[i - 1]);
@@ -137,7 +155,46 @@ TEST(pmap, slots_map_distinct_frames_and_free)
     {
         pmap_unmap(va[i]);
         ASSERT_EQ(kernel_pte(va[i]), 0);
+        ASSERT_EQ(((uint64_t *)directmap_va(pfn[i]))[9], ~(uint64_t)i);
+        frame_free(pfn[i]);
     }
+}
+
+static unsigned long lazy_callback_runs;
+
+static void note_run(void *arg)
+{
+    (void)arg;
+    lazy_callback_runs++;
+}
+
+/*
+ * A PMAP mapping made inside a caller's lazy batch leaves that batch
+ * alone: its queued request, its callback and its TLB flush wait for the
+ * caller's own mmu_lazy_end().
+ */
+TEST(pmap, map_inside_a_lazy_batch_leaves_it_queued)
+{
+    struct mmuext_op flush = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+    pfn_t pfn = frame_alloc();
+    struct mc_stats s0;
+    void *va;
+
+    ASSERT_TRUE(!pfn_eq(pfn, INVALID_PFN));
+    lazy_callback_runs = 0;
+    mmu_lazy_begin();
+    ASSERT_EQ(mc_mmuext(&flush), 0);
+    ASSERT_EQ(mc_callback(note_run, NULL), 0);
+    s0 = *mc_get_stats();
+    va = pmap_map(pfn_to_mfn(pfn), false);
+    pmap_unmap(va);
+    ASSERT_EQ(mc_pending(), 1);
+    ASSERT_EQ(lazy_callback_runs, 0);
+    ASSERT_EQ(mc_get_stats()->hypercalls - s0.hypercalls, 2);
+    ASSERT_EQ(mmu_lazy_end(), 0);
+    ASSERT_EQ(mc_pending(), 0);
+    ASSERT_EQ(lazy_callback_runs, 1);
+    frame_free(pfn);
 }
 
 TEST(frame, alloc_free_keeps_count)

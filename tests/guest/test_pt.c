@@ -143,6 +143,52 @@ TEST(multicall, bad_update_in_batch_is_reported_by_index)
     frame_free(other);
 }
 
+/*
+ * A full batch whose first entry Xen refuses, then one more request that
+ * needs a new entry: the batch is issued to make room, fails, and the new
+ * request must come back with that error and NOT be queued (it would
+ * otherwise take effect at some later flush the caller did not expect).
+ */
+TEST(multicall, request_after_a_failed_full_batch_is_not_queued)
+{
+    struct mmuext_op invlpg = { .cmd = MMUEXT_INVLPG_LOCAL,
+                                .arg1.linear_addr = TEST_VA };
+    pfn_t other = frame_alloc();
+    unsigned int index, i;
+    struct space s;
+    uint64_t base;
+    mfn_t l1;
+    int rc;
+
+    ASSERT_TRUE(!pfn_eq(other, INVALID_PFN));
+    ASSERT_EQ(space_build(&s, 1), 0);
+    ASSERT_EQ(pt_pin(s.root), 0);
+    ASSERT_EQ(pt_walk(s.root, TEST_VA, 1, &l1, &index), 0);
+    base = (mfn_x(l1) << PAGE_SHIFT) + index * 8;
+
+    ASSERT_EQ(mc_pending(), 0);
+    /* Entry 0: a writable mapping of a pinned L4, which Xen refuses. */
+    ASSERT_EQ(mc_mmu_update(base + 16, pte_from_mfn(s.root, PTE_KERNEL_RW)), 0);
+    /* Entries 1..63: harmless, alternating so that none extends another. */
+    for ( i = 1; i < MC_MAX_ENTRIES; i++ )
+        ASSERT_EQ(i % 2 ? mc_mmuext(&invlpg)
+                        : mc_mmu_update(base + 8, 0), 0);
+    ASSERT_EQ(mc_pending(), MC_MAX_ENTRIES);
+
+    rc = mc_mmu_update(base + 24, pte_from_mfn(pfn_to_mfn(other),
+                                               PTE_KERNEL_RO));
+    ASSERT_TRUE(rc < 0);
+    ASSERT_EQ(mc_last_error()->op_index, 0);
+    ASSERT_EQ(mc_pending(), 0);
+    ASSERT_EQ(mc_flush(), 0);
+    /* Read back from the table Xen wrote: the refused request never ran. */
+    ASSERT_EQ(pt_get_entry(l1, index + 3), 0);
+    ASSERT_EQ(pt_get_entry(l1, index + 2), 0);
+
+    ASSERT_EQ(space_destroy(&s), 0);
+    frame_free(other);
+}
+
 /* 125 L1s + L2 + L3 + L4 = 128 pages. */
 #define BIG_TREE_L1S 125
 
