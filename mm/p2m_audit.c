@@ -19,7 +19,10 @@
  *  7. the direct map maps exactly the populated pfns, each to its mfn: a
  *     released frame is not mapped;
  *  8. no page of the p2m (a private leaf, a shared page, the L3) is free
- *     in the frame allocator.
+ *     in the frame allocator;
+ *  9. every frame whose role is read-only (a pagetable, a shared p2m page)
+ *     is mapped read-only in every alias: the direct map, the builder's
+ *     area, and a PMAP slot.
  */
 #include "p2m_internal.h"
 #include <pvmm/pt.h>
@@ -28,6 +31,9 @@
 #include <pvmm/printk.h>
 #include <pvmm/frame.h>
 #include <pvmm/hypercall.h>
+#include <pvmm/bootmap.h>
+#include <pvmm/layout.h>
+#include <pvmm/pmap.h>
 
 static struct p2m_audit_report last;
 
@@ -271,6 +277,15 @@ static void audit_published(struct p2m_walker *w)
                a->pfn_to_mfn_frame_list_list, top);
 }
 
+/* Invariant 9 for one alias PTE of pfn. */
+static void audit_alias(struct p2m_walker *w, const char *what, pfn_t pfn,
+                        pte_t pte)
+{
+    if ( (pte & _PAGE_PRESENT) && (pte & _PAGE_RW) &&
+         (pt_role(pfn) & PT_ROLE_RO) )
+        report(w, what, pfn_x(pfn), pte, pte & ~_PAGE_RW);
+}
+
 /* Invariant 7 for the 512 pfns that L1 page t maps, from first. */
 static void audit_directmap_l1(struct p2m_walker *w, const pte_t *t,
                                unsigned long first)
@@ -286,6 +301,8 @@ static void audit_directmap_l1(struct p2m_walker *w, const pte_t *t,
         if ( found != expected )
             return report(w, "direct map of pfn", first + i, found,
                           expected);
+        audit_alias(w, "writable direct-map alias of read-only pfn",
+                    _pfn(first + i), t[i]);
     }
 }
 
@@ -308,6 +325,39 @@ static void audit_directmap(struct p2m_walker *w)
         t = pt_map(l1);
         audit_directmap_l1(w, t, pfn);
         pt_unmap(t);
+    }
+}
+
+/* Invariant 9: the builder's area, one L1 at a time, and PMAP's slots. */
+static void audit_other_aliases(struct p2m_walker *w)
+{
+    unsigned long pfn, end = pfn_x(bootmap.mapped_end), i;
+    unsigned int index;
+    const pte_t *t;
+    pte_t pte;
+    mfn_t l1;
+
+    for ( pfn = 0; pfn < end && !w->stop; pfn += PT_ENTRIES )
+    {
+        if ( pt_walk(pt_kernel_root(), VIRT_BASE + (pfn << PAGE_SHIFT), 1,
+                     &l1, &index) )
+            continue;               /* that 2 MiB is no longer mapped */
+        t = pt_map(l1);
+        for ( i = 0; i < PT_ENTRIES && pfn + i < end && !w->stop; i++ )
+            audit_alias(w, "writable builder alias of read-only pfn",
+                        _pfn(pfn + i), t[index + i]);
+        pt_unmap(t);
+    }
+    for ( i = 0; i < PMAP_SLOTS && !w->stop; i++ )
+    {
+        if ( pt_walk(pt_kernel_root(),
+                     (unsigned long)fixmap_va(FIXMAP_PMAP_FIRST + i), 1, &l1,
+                     &index) )
+            continue;
+        pte = pt_get_entry(l1, index);
+        if ( pte & _PAGE_PRESENT )
+            audit_alias(w, "writable PMAP alias of read-only pfn",
+                        mfn_to_pfn(pte_mfn(pte)), pte);
     }
 }
 
@@ -385,6 +435,8 @@ int p2m_audit(void)
         audit_published(&w);
     if ( !a.failed )
         audit_directmap(&w);
+    if ( !a.failed )
+        audit_other_aliases(&w);
     return a.failed;
 }
 

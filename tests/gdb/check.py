@@ -75,14 +75,19 @@ def image_page_entry_is_the_mapped_frame():
 
 def far_pfn_backed_by_shared_pages():
     # Nothing is populated past 512 GiB at the first p2m_set: the walk must
-    # end in the shared, read-only pages all the way down.
+    # end in the shared, read-only pages all the way down, of the kind
+    # nobody-wrote means: identity for dom0 (its host map calls everything
+    # past RAM MMIO), missing for a domU.  Decided from start_info's flags,
+    # not from the kernel's own answer.
     pfn = P2M_FRAME_LIST_PFNS + 5
     b = pvmm.p2m_backing(pfn)
     gdb.execute("pvmm-p2m %d" % pfn)
     got = (b["l2_kind"], b["l1_kind"], b["leaf_kind"], b["leaf_writable"],
            b["entry"])
-    want = ("shared missing_pmd", "shared missing_pte", "p2m_missing", False,
-            pvmm.INVALID_P2M_ENTRY)
+    dom0 = int(gdb.parse_and_eval("xen_start_info->flags")) & SIF_INITDOMAIN
+    kind = "identity" if dom0 else "missing"
+    want = ("shared %s_pmd" % kind, "shared %s_pte" % kind, "p2m_" + kind,
+            False, pvmm.INVALID_P2M_ENTRY)
     if got != want:
         return "pfn %#x: got %s, want %s" % (pfn, got, want)
     return None

@@ -142,6 +142,8 @@ def p2m_backing(pfn):
         "l2": l2,
         "l2_kind": ("shared missing_pmd"
                     if l2 == symbol_mfn(shared + ".missing_pmd")
+                    else "shared identity_pmd"
+                    if l2 == symbol_mfn(shared + ".identity_pmd")
                     else "private"),
         "l1": l1,
         "l1_kind": ("shared missing_pte"
