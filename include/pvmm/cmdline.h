@@ -50,14 +50,14 @@ struct boot_options {
     unsigned long remap_max;
 };
 
+/* The options this boot runs with (arch/x86/setup.c). */
+extern struct boot_options boot_opts;
+
 /*
  * Parses at most max_len bytes of cmdline (it need not be NUL-terminated).
  * Returns 0, or -1 with a one-line message in err.  opts is filled from
  * the start either way.
  */
-/* The options this boot runs with (arch/x86/setup.c). */
-extern struct boot_options boot_opts;
-
 int cmdline_parse(const char *cmdline, size_t max_len,
                   struct boot_options *opts, char err[CMDLINE_ERR_LEN]);
 

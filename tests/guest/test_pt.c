@@ -102,6 +102,19 @@ TEST(pt, pinned_table_is_read_only_until_unpinned)
 }
 
 /*
+ * A pinned space (one L1) for the multicall tests, with the L1 and the
+ * index that maps TEST_VA; other must be a frame, for requests to map.
+ */
+static void pinned_space(struct space *s, pfn_t other, mfn_t *l1,
+                         unsigned int *index)
+{
+    ASSERT_TRUE(!pfn_eq(other, INVALID_PFN));
+    ASSERT_EQ(space_build(s, 1), 0);
+    ASSERT_EQ(pt_pin(s->root), 0);
+    ASSERT_EQ(pt_walk(s->root, TEST_VA, 1, l1, index), 0);
+}
+
+/*
  * One mmu_update entry with three requests, the middle one illegal (a
  * writable mapping of a pinned L4).  Xen stops at it: the first took
  * effect, the third did not, and the error names op 1.
@@ -115,10 +128,8 @@ TEST(multicall, bad_update_in_batch_is_reported_by_index)
     uint64_t base;
     int rc;
 
-    ASSERT_TRUE(!pfn_eq(other, INVALID_PFN));
-    ASSERT_EQ(space_build(&s, 1), 0);
-    ASSERT_EQ(pt_pin(s.root), 0);
-    ASSERT_EQ(pt_walk(s.root, TEST_VA, 1, &l1, &index), 0);
+    pinned_space(&s, other, &l1, &index);
+    ASSERT_OK_HELPER();
     base = (mfn_x(l1) << PAGE_SHIFT) + index * 8;
 
     ASSERT_EQ(mc_pending(), 0);
@@ -160,10 +171,8 @@ TEST(multicall, request_after_a_failed_full_batch_is_not_queued)
     mfn_t l1;
     int rc;
 
-    ASSERT_TRUE(!pfn_eq(other, INVALID_PFN));
-    ASSERT_EQ(space_build(&s, 1), 0);
-    ASSERT_EQ(pt_pin(s.root), 0);
-    ASSERT_EQ(pt_walk(s.root, TEST_VA, 1, &l1, &index), 0);
+    pinned_space(&s, other, &l1, &index);
+    ASSERT_OK_HELPER();
     base = (mfn_x(l1) << PAGE_SHIFT) + index * 8;
 
     ASSERT_EQ(mc_pending(), 0);

@@ -130,3 +130,23 @@ HOST_TEST(cmdline_not_nul_terminated)
     CHECK_EQ(cmdline_parse(line, sizeof(line), &o, err), -1);
     CHECK_STREQ(err, "unknown option 'benchZZ'");
 }
+
+HOST_TEST(cmdline_remap_max)
+{
+    struct boot_options o;
+    char err[CMDLINE_ERR_LEN];
+
+    CHECK_EQ(parse("audit", &o, err), 0);
+    CHECK(!o.remap_limited);
+    CHECK_EQ(parse("remap_max=40", &o, err), 0);
+    CHECK(o.remap_limited);
+    CHECK_EQ(o.remap_max, 40);
+    CHECK_EQ(parse("remap_max=0x10", &o, err), 0);
+    CHECK_EQ(o.remap_max, 16);
+    CHECK_EQ(parse("remap_max=0", &o, err), 0);
+    CHECK(o.remap_limited && o.remap_max == 0);
+    CHECK_EQ(parse("remap_max=", &o, err), -1);
+    CHECK_STREQ(err, "remap_max= needs a number of frames, not 'remap_max='");
+    CHECK_EQ(parse("remap_max=4x", &o, err), -1);
+    CHECK_EQ(parse("remap_max=99999999999999999999999", &o, err), -1);
+}
