@@ -161,6 +161,10 @@ void p2m_boot_crosscheck(void)
     unsigned long nr = boot_tree.nr, pfn, t, l, home, at_home;
     bool bad, hole;
 
+    p2m_crosscheck.list_first_pfn = pfn_x(boot_va_to_pfn(list));
+    p2m_crosscheck.list_pages = (nr * sizeof(*list) + PAGE_SIZE - 1) /
+                                PAGE_SIZE;
+
     for ( pfn = 0; pfn < ROUNDUP(nr, P2M_PER_PAGE); pfn++ )
     {
         t = p2m_tree_lookup(&boot_tree, pfn);

@@ -284,8 +284,12 @@ static unsigned long initial_size(void)
 
     if ( p2m_max_reservation < RESERVATION_UNLIMITED )
         size = MAX(size, p2m_max_reservation);
-    if ( si->flags & SIF_INITDOMAIN )
-        size = MAX(size, p2m_e820_ram_end());
+    /*
+     * Every RAM pfn of the memory map: the host's as dom0; a domU's runs
+     * to maxmem, above the maximum reservation (libxl sets that to the
+     * target), as in Linux, so ballooning up to maxmem never grows it.
+     */
+    size = MAX(size, p2m_e820_ram_end());
     size = ROUNDUP(size, P2M_PER_PAGE);
     return MIN(size, P2M_MAX_PFNS);
 }

@@ -12,14 +12,15 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 # DOM0_MEM:QEMU_MEM (MiB), run in pairs: keep the two big ones apart.
-# 33M: tiny.  129M: nr_pages not a multiple of 512.  4095M on 5000: dom0's
+# 33M: tiny.  64M in 4.5 GiB: machine holes below max_mfn, whole identity
+# chunks.  129M: nr_pages not a multiple of 512.  4095M on 5000: dom0's
 # nr_pages ends inside the PCI hole.  4160M on 6 GiB: just above 4 GiB.
 # 4608M on 6 GiB: the PCI hole sits inside dom0's pfns, RAM above 4 GiB.
 # A third field adds options ('+' for a space): 129M moves only 40 frames
 # out of the 640K-1M hole and gives the other 57 back to Xen, as when no
 # RAM is left, Xen taking only 10 at the first call.
 # An empty DOM0_CONFIGS skips the dom0 runs.
-DOM0_CONFIGS=${DOM0_CONFIGS-33M:512 64M:512 129M:512:remap_max=40+inject=decrease:1:10 512M:1024 1025M:2048 4095M:5000 4160M:6144 4608M:6144}
+DOM0_CONFIGS=${DOM0_CONFIGS-33M:512 64M:4608 129M:512:remap_max=40+inject=decrease:1:10 512M:1024 1025M:2048 4095M:5000 4160M:6144 4608M:6144}
 GUEST_CMDLINE=${CMDLINE:-audit}
 # name:memory:maxmem:command line (tests/xl/run-domu.sh).  129: odd size;
 # 128/1024: balloons up to maxmem; dump-*: xl dump-core checked against

@@ -135,6 +135,8 @@ const struct p2m_audit_report *p2m_audit_last(void);
 struct p2m_crosscheck {
     unsigned long checked, mismatches;
     unsigned long first_pfn, list, tree, linear;    /* first mismatch */
+    /* Where the builder's list was: its pages go back to the allocator. */
+    unsigned long list_first_pfn, list_pages;
 };
 extern struct p2m_crosscheck p2m_crosscheck;
 

@@ -9,6 +9,7 @@
 #include <pvmm/sched.h>
 #include <pvmm/lib.h>
 #include <pvmm/p2m.h>
+#include <pvmm/frame.h>
 
 static bool in_boot_area(unsigned long va)
 {
@@ -132,4 +133,23 @@ TEST(boot, clock_is_monotonic_and_close_to_xen)
                  xen, now);
         prev = now;
     }
+}
+
+/*
+ * The builder's p2m list is dead once revectored: its pages are back in
+ * the allocator (the allocator's rotating search does not come back to
+ * them before the tests; a few may have been handed out again).
+ */
+TEST(boot, builders_list_went_back_to_the_allocator)
+{
+    const struct p2m_crosscheck *x = &p2m_crosscheck;
+    unsigned long i, free = 0;
+
+    ASSERT_EQ(x->list_pages,
+              (xen_start_info->nr_pages * 8 + PAGE_SIZE - 1) / PAGE_SIZE);
+    for ( i = 0; i < x->list_pages; i++ )
+        free += frame_is_free(_pfn(x->list_first_pfn + i));
+    if ( free * 2 < x->list_pages )
+        FAIL("only %lu of the list's %lu pages (from pfn %#lx) are free",
+             free, x->list_pages, x->list_first_pfn);
 }

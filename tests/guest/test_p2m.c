@@ -219,7 +219,12 @@ TEST(p2m, audit_reports_corrupted_entry_by_pfn)
     frame_free(a);
 
     ASSERT_EQ(rc, -1);
+    /* Invariant 1 by name: the direct-map check would also see this pfn. */
+    ASSERT_STREQ(p2m_audit_last()->what, "m2p of the mfn of pfn");
     ASSERT_EQ(p2m_audit_last()->where, pfn_x(a));
+    ASSERT_EQ(p2m_audit_last()->expected, pfn_x(a));
+    ASSERT_EQ(p2m_audit_last()->found,
+              machine_to_phys_mapping[good ^ 1]);
     ASSERT_EQ(p2m_audit(), 0);
 }
 

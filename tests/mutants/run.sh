@@ -9,7 +9,8 @@
 #   tests/mutants/run.sh [PATTERN]   only the mutations whose line
 #                                    contains PATTERN (grep -F)
 # Environment: MUTANT_CMDLINE (default "audit"), MUTANT_DOM0_MEM (64M) and
-# MUTANT_QEMU_MEM (512) for another layout, TIMEOUT (per boot, 300).
+# MUTANT_QEMU_MEM (4608, as make check) for another layout, TIMEOUT (per boot, 300),
+# MUTANT_LIST (another list of mutations, same format).
 #
 # Prints one line per mutation and, last, "mutants: killed K of N".
 # Exits 0 if every mutation was killed, 1 if some survived, 4 if a
@@ -17,10 +18,10 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-list=$top/tests/mutants/mutations.txt
+list=${MUTANT_LIST:-$top/tests/mutants/mutations.txt}
 pattern=${1:-}
 export MUTANT_CMDLINE=${MUTANT_CMDLINE:-audit} TIMEOUT=${TIMEOUT:-300}
-export MUTANT_DOM0_MEM=${MUTANT_DOM0_MEM:-64M} MUTANT_QEMU_MEM=${MUTANT_QEMU_MEM:-512}
+export MUTANT_DOM0_MEM=${MUTANT_DOM0_MEM:-64M} MUTANT_QEMU_MEM=${MUTANT_QEMU_MEM:-4608}
 work=$(mktemp -d /tmp/pvmm-mutants.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
