@@ -163,7 +163,7 @@ gdb: deps
 
 # One-line mutations of mm/ (tests/mutants/mutations.txt), each booted
 # with the 64 MiB audit run: prints "mutants: killed K of N" and the
-# survivors.  Not part of make test (about 14 minutes on 2 cores).
+# survivors.  Not part of make test (about 16 minutes on 2 cores).
 mutants: deps
 	$(MAKE) $(BUILD)/pvmm
 	tests/mutants/run.sh $(MUTANT)

@@ -61,6 +61,11 @@ expect pmap_exhaustion_panics "tests=selftest.pmap_exhaustion_panics" 4 \
     '^PANIC: PMAP: all 8 slots in use: slot 0 mfn 0x[0-9a-f]+ \(test_selftest_pmap_exhaustion_panics\),( slot [1-7] mfn 0x[0-9a-f]+ \(test_selftest_pmap_exhaustion_panics\),?){7}$' \
     '^Test result: ERROR$'
 
+# Xen refusing a PMAP mapping: the refusal, then a panic naming the slot.
+expect pmap_refused_mapping_panics "tests=selftest.pmap_refused_mapping_panics" 4 \
+    '^multicall: update_va_mapping of 0x[0-9a-f]+, issued alone, failed: -1$' \
+    '^PANIC: PMAP: mapping mfn 0x[0-9a-f]+ in slot 0 for test_selftest_pmap_refused_mapping_panics failed: -1$' \
+    '^Test result: ERROR$'
 # dom0's hole frames that Xen will not take back: the panic says so.
 expect hole_release_refused_panics \
     "remap_max=40 inject=decrease:1:-12 tests=boot.start*" 4 \

@@ -6,6 +6,7 @@
 #include <pvmm/test.h>
 #include <pvmm/shared_info.h>
 #include <pvmm/pmap.h>
+#include <pvmm/inject.h>
 #include <pvmm/p2m.h>
 #include <pvmm/printk.h>
 
@@ -28,6 +29,21 @@ TEST_EXPLICIT(selftest, pmap_exhaustion_panics)
 
     for ( i = 0; i <= PMAP_SLOTS; i++ )
         (void)pmap_map(pfn_to_mfn(_pfn(i)), false);
+}
+
+/*
+ * Xen refusing a PMAP mapping (an injected -EPERM): the kernel cannot
+ * reach the frame and must not go on; the panic names the mfn, the slot
+ * and the holder, after the multicall layer has printed the refusal.
+ */
+TEST_EXPLICIT(selftest, pmap_refused_mapping_panics)
+{
+    const struct inject_rule refuse = {
+        .kind = INJECT_UPDATE_VA_MAPPING, .nth = 1, .value = -XEN_EPERM,
+    };
+
+    inject_arm(&refuse);
+    (void)pmap_map(pfn_to_mfn(_pfn(1)), false);
 }
 
 /*
