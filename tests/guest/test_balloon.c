@@ -267,7 +267,11 @@ TEST(balloon, up_to_maxmem_and_back)
     ASSERT_EQ(done, (unsigned long)(max - cur));
     ASSERT_EQ(HYPERVISOR_memory_op(XENMEM_current_reservation, &self), max);
     printk("BALLOON-AT-MAX pages=%ld\n", max);
-    linger(3 * NSEC_PER_SEC);
+    /*
+     * Long enough for dom0's `xl list`, polled every 0.3 s but slow under
+     * TCG, to see it at least once (3 s was once not enough).
+     */
+    linger(10 * NSEC_PER_SEC);
 
     release_range(base, done);
     ASSERT_OK_HELPER();
