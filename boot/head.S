@@ -6,9 +6,7 @@
  * the builder's area.  We move to our own stack and go to C.
  */
 #include <pvmm/layout.h>
-
-/* Byte the hypercall page is filled with at build time (int3). */
-#define HYPERCALL_PAGE_POISON 0xcc
+#include <pvmm/hypercall.h>       /* HYPERCALL_PAGE_POISON */
 
     .section .text.head, "ax", @progbits
     .globl _start

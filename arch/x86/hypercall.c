@@ -13,8 +13,6 @@
 #include <pvmm/hypercall.h>
 #include <pvmm/lib.h>
 
-#define HYPERCALL_PAGE_POISON   0xcc
-
 /* Every hypercall the kernel makes. */
 static const unsigned int used_hypercalls[] = {
     __HYPERVISOR_set_trap_table, __HYPERVISOR_mmu_update,

@@ -11,6 +11,14 @@
 #ifndef PVMM_HYPERCALL_H
 #define PVMM_HYPERCALL_H
 
+/*
+ * The byte boot/head.S fills the hypercall page with (int3): a stub that
+ * still starts with it was never written by Xen (hypercall_page_check).
+ * tests/check-elf.sh reads the value from here too.
+ */
+#define HYPERCALL_PAGE_POISON   0xcc
+
+#ifndef __ASSEMBLY__
 #include <pvmm/types.h>
 #include <pvmm/xen.h>
 
@@ -111,5 +119,6 @@ static inline long HYPERVISOR_vm_assist(unsigned int cmd, unsigned int type)
 
 /* Checks the hypercall page before any hypercall; never returns if bad. */
 void hypercall_page_check(void);
+#endif /* __ASSEMBLY__ */
 
 #endif /* PVMM_HYPERCALL_H */
