@@ -20,8 +20,7 @@
 #include <pvmm/frame.h>
 #include <pvmm/p2m.h>
 #include <pvmm/pt.h>
-#include <pvmm/multicall.h>
-#include <pvmm/printk.h>
+#include <pvmm/mmu_lazy.h>
 #include <pvmm/lib.h>
 
 struct directmap_info directmap;
@@ -37,7 +36,7 @@ static bool is_table(unsigned long pfn, unsigned long run_len)
            pfn - pfn_x(directmap.pt_first) < run_len;
 }
 
-/* Writes the 512 entries of L1 number j. */
+/* Writes the PT_ENTRIES entries of L1 number j. */
 static void fill_l1(unsigned long j, unsigned long nr, unsigned long run_len)
 {
     mfn_t l1 = pfn_to_mfn(run_pfn(1 + directmap.nr_l2 + j));

@@ -1,9 +1,14 @@
 /*
  * Lazy MMU mode: between mmu_lazy_begin() and mmu_lazy_end(), writes to
  * pinned pagetables (pt_set_entry) stay in the multicall batch instead of
- * being issued one by one; mmu_lazy_end() issues them together.  Nests.
+ * being issued one by one; mmu_lazy_end() issues them together.
+ *
+ * Structure: one nesting depth; only the outermost end flushes the batch.
+ * Who calls it: the pagetable code (to know whether to issue at once)
+ * and anyone batching pagetable updates (the direct map, the p2m, tests).
+ * Not locked: one vcpu.
  */
-#include <pvmm/pt.h>
+#include <pvmm/mmu_lazy.h>
 #include <pvmm/multicall.h>
 
 static unsigned int lazy_depth;

@@ -38,6 +38,7 @@
 #include <pvmm/pt.h>
 #include <pvmm/frame.h>
 #include <pvmm/multicall.h>
+#include <pvmm/mmu_lazy.h>
 #include <pvmm/directmap.h>
 #include <pvmm/shared_info.h>
 #include <pvmm/printk.h>

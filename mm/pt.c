@@ -18,6 +18,7 @@
 #include <pvmm/pmap.h>
 #include <pvmm/bootmap.h>
 #include <pvmm/directmap.h>
+#include <pvmm/mmu_lazy.h>
 #include <pvmm/multicall.h>
 #include <pvmm/printk.h>
 #include <pvmm/panic.h>

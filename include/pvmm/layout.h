@@ -14,6 +14,7 @@
 
 #ifndef __ASSEMBLY__
 #include <pvmm/types.h>
+#include <pvmm/pte.h>
 
 /*
  * The direct map: pfn p of pseudo-physical memory at DIRECTMAP_BASE +
@@ -35,7 +36,7 @@
  * builder's L2 for VIRT_BASE is reused), and the image never grows near it.
  */
 #define FIXMAP_BASE         (VIRT_BASE + (1UL << 30) - (2UL << 20))
-#define FIXMAP_SLOTS        512
+#define FIXMAP_SLOTS        PT_ENTRIES
 #define FIXMAP_PMAP_FIRST   0       /* PMAP: slots 0 .. PMAP_SLOTS-1 */
 
 static inline void *fixmap_va(unsigned int slot)

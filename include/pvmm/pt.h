@@ -16,7 +16,6 @@
 #include <pvmm/types.h>
 #include <pvmm/pte.h>
 
-#define PT_ENTRIES          512
 #define PT_XEN_FIRST_SLOT   256     /* L4 slots 256-271 are Xen's */
 #define PT_XEN_LAST_SLOT    271
 
@@ -83,11 +82,6 @@ int pt_unpin(mfn_t root);
 
 /* MMUEXT_NEW_BASEPTR: switch to root (pinned). */
 int pt_switch(mfn_t root);
-
-/* Lazy MMU mode: updates to pinned trees in between are issued together. */
-void mmu_lazy_begin(void);
-int mmu_lazy_end(void);
-bool mmu_lazy_active(void);
 
 /*
  * Per-frame pagetable roles (mm/pt_hooks.c).

@@ -18,6 +18,15 @@
 
 #define PTE_ADDR_MASK   0x000ffffffffff000UL
 
+/* Entries in a pagetable page, at every level (4 KiB / 8 bytes). */
+#define PT_ENTRIES      512
+
+/*
+ * 1 GiB of pfns (PT_ENTRIES * PT_ENTRIES): as many p2m entries as one L2
+ * entry of the linear p2m maps (one L1 of leaves).
+ */
+#define GIB_PFNS        (1UL << 18)
+
 /* Present, accessed and dirty preset so the MMU never writes them back. */
 #define PTE_KERNEL_RO   (_PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_DIRTY)
 #define PTE_KERNEL_RW   (PTE_KERNEL_RO | _PAGE_RW)

@@ -3,6 +3,7 @@
  */
 #include <pvmm/bench.h>
 #include <pvmm/pt.h>
+#include <pvmm/mmu_lazy.h>
 #include <pvmm/frame.h>
 #include <pvmm/p2m.h>
 #include <pvmm/multicall.h>

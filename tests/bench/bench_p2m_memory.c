@@ -7,10 +7,10 @@
 #include <pvmm/bench.h>
 #include <pvmm/balloon.h>
 #include <pvmm/p2m.h>
+#include <pvmm/pte.h>
 #include <pvmm/printk.h>
 
 #define SHARED_PAGES    5       /* two leaves, two L1s, one L2 */
-#define GIB_PFNS        (1UL << 18)
 
 static unsigned long linear_pages(const struct p2m_stats *s)
 {
@@ -23,7 +23,7 @@ static void print_layout(const char *name, const struct p2m_stats *s,
 {
     unsigned long pages = linear_pages(s);
     unsigned long flat = (highest_pfn + 1) * 8 / 4096 + 1;
-    unsigned long target = s->populated / 512 + 16;
+    unsigned long target = s->populated / P2M_PER_PAGE + 16;
 
     printk("BENCH p2m.memory.%s pages=%lu frame_list_pages=%lu "
            "flat_array_pages=%lu populated=%lu target_pages<=%lu met=%s\n",

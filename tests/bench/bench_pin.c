@@ -29,7 +29,7 @@ static int build(unsigned long n, mfn_t *root, pfn_t data)
     unsigned long l1s = n - 2, i;
     int rc = 0;
 
-    while ( l1s + (l1s + 511) / 512 + 2 > n )
+    while ( l1s + (l1s + PT_ENTRIES - 1) / PT_ENTRIES + 2 > n )
         l1s--;
     *root = pt_alloc(4);
     if ( mfn_eq(*root, INVALID_MFN) )

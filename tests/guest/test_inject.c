@@ -35,7 +35,6 @@
 #define NR_FRAMES       4
 #define NR_FAR          2
 #define MAX_N           200     /* no operation here makes more calls */
-#define GIB_PFNS        (1UL << 18)
 #define TEST_VA         0x0000100000000000UL
 
 static unsigned long injected, survived;

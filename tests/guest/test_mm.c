@@ -9,6 +9,7 @@
 #include <pvmm/p2m.h>
 #include <pvmm/pmap.h>
 #include <pvmm/pt.h>
+#include <pvmm/mmu_lazy.h>
 #include <pvmm/traps.h>
 #include <pvmm/mm.h>
 #include <pvmm/lib.h>
