@@ -9,14 +9,17 @@
  * 512 KiB to spare.  It does not say where its area ends, so used_end is
  * the highest of those structures, and mapped_end is found by walking the
  * bootstrap pagetables until an entry is not present.
+ *
+ * What the layers below need of this they are told, here, once: the root
+ * (pt_set_kernel_root) and the extent (fmap_set_boot_end), so that the
+ * pagetable code and frame_map.h never read struct bootmap.  Boot only,
+ * from mm_init.
  */
 #include <pvmm/bootmap.h>
 #include <pvmm/layout.h>
 #include <pvmm/p2m.h>
 #include <pvmm/pt.h>
 #include <pvmm/multicall.h>
-#include <pvmm/printk.h>
-#include <pvmm/panic.h>
 
 struct bootmap bootmap;
 extern unsigned long boot_entry_rsp;
@@ -37,6 +40,7 @@ void bootmap_init(const start_info_t *si)
     bootmap.pt_first = boot_va_to_pfn((void *)si->pt_base);
     bootmap.pt_count = si->nr_pt_frames;
     bootmap.root = pfn_to_mfn(bootmap.pt_first);
+    pt_set_kernel_root(bootmap.root);
 
     used = MAX(used, pfn_x(bootmap.pt_first) + bootmap.pt_count);
     used = MAX(used, end_pfn((unsigned long)si, sizeof(*si)));
@@ -44,9 +48,14 @@ void bootmap_init(const start_info_t *si)
     used = MAX(used, end_pfn(boot_entry_rsp - 1, 1));
     bootmap.used_end = _pfn(used);
 
-    /* Walk the builder's mapping upwards from there. */
+    /*
+     * Walk the builder's mapping upwards from there.  The walk reads the
+     * bootstrap tables through their builder's alias, below used_end.
+     */
     bootmap.mapped_end = bootmap.used_end;
-    for ( va = VIRT_BASE + (used << PAGE_SHIFT); ; va += PAGE_SIZE )
+    fmap_set_boot_end(bootmap.used_end);
+    for ( va = (unsigned long)boot_pfn_to_va(bootmap.used_end); ;
+          va += PAGE_SIZE )
     {
         if ( pt_walk(bootmap.root, va, 1, &l1, &index) ||
              !(pt_get_entry(l1, index) & _PAGE_PRESENT) ||
@@ -54,6 +63,7 @@ void bootmap_init(const start_info_t *si)
             break;
         bootmap.mapped_end = _pfn(pfn_x(bootmap.mapped_end) + 1);
     }
+    fmap_set_boot_end(bootmap.mapped_end);
 }
 
 /* The entry the builder's mapping of pfn should have. */
@@ -82,7 +92,7 @@ int bootmap_protect_image(void)
 
     for ( pfn = 0; pfn < pfn_x(bootmap.mapped_end); pfn++ )
     {
-        va = VIRT_BASE + (pfn << PAGE_SHIFT);
+        va = (unsigned long)boot_pfn_to_va(_pfn(pfn));
         rc = pt_walk(bootmap.root, va, 1, &l1, &index);
         if ( rc )
             return rc;

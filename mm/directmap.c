@@ -18,6 +18,7 @@
  */
 #include <pvmm/directmap.h>
 #include <pvmm/frame.h>
+#include <pvmm/frame_map.h>
 #include <pvmm/p2m.h>
 #include <pvmm/pt.h>
 #include <pvmm/mmu_lazy.h>
@@ -120,6 +121,9 @@ int directmap_init(void)
     else
         (void)mmu_lazy_end();
     if ( !rc )
+    {
         directmap.nr_pfns = nr;
+        fmap_set_directmap_end(nr);
+    }
     return rc;
 }

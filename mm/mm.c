@@ -13,6 +13,7 @@
 #include <pvmm/bootmap.h>
 #include <pvmm/directmap.h>
 #include <pvmm/frame.h>
+#include <pvmm/frame_map.h>
 #include <pvmm/p2m.h>
 #include <pvmm/pmap.h>
 #include <pvmm/pt.h>
@@ -84,7 +85,7 @@ static void fixmap_init(void)
         panic("mm: no mapped frame left after the builder's area for the "
               "fixmap (pfn %#lx, mapped up to %#lx)", pfn_x(pfn),
               pfn_x(bootmap.mapped_end));
-    memset((void *)(VIRT_BASE + (pfn_x(pfn) << PAGE_SHIFT)), 0, PAGE_SIZE);
+    memset(boot_pfn_to_va(pfn), 0, PAGE_SIZE);
     pt_roles_early_range(pfn, 1);
 
     rc = pt_walk(pt_kernel_root(), FIXMAP_BASE, 2, &l2, &index);

@@ -2,31 +2,39 @@
  * Pagetable pages: allocate, map, write, walk, free.
  *
  * The alloc-map-unmap-free lifecycle works on machine frames because that
- * is what pagetable entries hold.  pt_map() picks the cheapest mapping
- * that exists for the frame: the direct map once it covers the frame, the
- * builder's alias for frames in its initial area, else a PMAP slot.  A
- * frame that is part of a pinned tree is mapped read-only (Xen refuses a
- * writable mapping of it anyway).
+ * is what pagetable entries hold.  pt_map() reaches the frame through
+ * fmap_map() (the direct map, the builder's alias or a PMAP slot); a
+ * frame that is part of a pinned tree is mapped read-only if it takes a
+ * PMAP slot (Xen refuses a writable mapping of it anyway).
  *
  * Writes go through pt_set_entry(): plain stores into an unpinned tree,
  * mmu_update for a pinned one.  Nothing else in the kernel writes a
  * pagetable entry.
+ *
+ * State: the kernel's root, set once by bootmap_init() (the builder's L4;
+ * this layer does not read the builder's structures).  Who calls it: all
+ * of mm above the frame allocator, and tests.  Not locked: one vcpu.
  */
 #include <pvmm/pt.h>
 #include <pvmm/frame.h>
+#include <pvmm/frame_map.h>
 #include <pvmm/p2m.h>
-#include <pvmm/pmap.h>
-#include <pvmm/bootmap.h>
-#include <pvmm/directmap.h>
 #include <pvmm/mmu_lazy.h>
 #include <pvmm/multicall.h>
 #include <pvmm/printk.h>
 #include <pvmm/panic.h>
 #include <pvmm/lib.h>
 
+static mfn_t kernel_root = { ~0UL };     /* INVALID_MFN until set */
+
 mfn_t pt_kernel_root(void)
 {
-    return bootmap.root;
+    return kernel_root;
+}
+
+void pt_set_kernel_root(mfn_t root)
+{
+    kernel_root = root;
 }
 
 static pfn_t pt_pfn(mfn_t mfn)
@@ -42,17 +50,12 @@ void *pt_map(mfn_t mfn)
 {
     pfn_t pfn = pt_pfn(mfn);
 
-    if ( directmap_covers(pfn) )
-        return directmap_va(pfn);
-    if ( bootmap_covers(pfn) )
-        return (void *)(VIRT_BASE + (pfn_x(pfn) << PAGE_SHIFT));
-    return pmap_map(mfn, !(pt_role(pfn) & PT_ROLE_RO));
+    return fmap_map(pfn, mfn, !(pt_role(pfn) & PT_ROLE_RO));
 }
 
 void pt_unmap(const void *va)
 {
-    if ( pmap_owns(va) )
-        pmap_unmap(va);
+    fmap_unmap(va);
 }
 
 mfn_t pt_alloc(unsigned int level)

@@ -20,9 +20,8 @@
  */
 #include <pvmm/pt.h>
 #include <pvmm/frame.h>
+#include <pvmm/frame_map.h>
 #include <pvmm/p2m.h>
-#include <pvmm/bootmap.h>
-#include <pvmm/directmap.h>
 #include <pvmm/multicall.h>
 #include <pvmm/panic.h>
 #include <pvmm/lib.h>
@@ -102,7 +101,7 @@ int pt_set_aliases(pfn_t pfn, enum alias_mode mode)
     if ( directmap_covers(pfn) )
         rc = update_kernel_pte((unsigned long)directmap_va(pfn), pte);
     if ( !rc && bootmap_covers(pfn) )
-        rc = update_kernel_pte(VIRT_BASE + (pfn_x(pfn) << PAGE_SHIFT), pte);
+        rc = update_kernel_pte((unsigned long)boot_pfn_to_va(pfn), pte);
     mc_request_tlb_flush();
     return rc;
 }
@@ -125,7 +124,7 @@ bool pt_any_alias_read_only(pfn_t pfn)
     return (directmap_covers(pfn) &&
             kernel_pte_read_only((unsigned long)directmap_va(pfn))) ||
            (bootmap_covers(pfn) &&
-            kernel_pte_read_only(VIRT_BASE + (pfn_x(pfn) << PAGE_SHIFT)));
+            kernel_pte_read_only((unsigned long)boot_pfn_to_va(pfn)));
 }
 
 int pt_protect_aliases(pfn_t pfn, bool read_only)

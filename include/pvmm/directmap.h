@@ -1,13 +1,18 @@
 /*
- * The direct map (mm/directmap.c): every pfn < nr_pages at
- * DIRECTMAP_BASE + pfn * PAGE_SIZE, 4 KiB pages, pagetable frames mapped
- * read-only, everything non-executable.
+ * Building the direct map (mm/directmap.c, layer 4 of mm): every pfn <
+ * nr_pages at DIRECTMAP_BASE + pfn * PAGE_SIZE, 4 KiB pages, pagetable
+ * frames mapped read-only, everything non-executable.
+ *
+ * Using it is not here: directmap_va() is in layout.h and
+ * directmap_covers() in frame_map.h (layer 2), which directmap_init()
+ * tells how far the map reaches.  frame_map.h is included for the p2m
+ * builders that still reach both through this header.
  */
 #ifndef PVMM_DIRECTMAP_H
 #define PVMM_DIRECTMAP_H
 
 #include <pvmm/types.h>
-#include <pvmm/layout.h>
+#include <pvmm/frame_map.h>
 
 struct directmap_info {
     unsigned long nr_pfns;      /* 0 until built */
@@ -17,16 +22,7 @@ struct directmap_info {
 
 extern struct directmap_info directmap;
 
+/* Builds it, then fmap_set_directmap_end(); 0 or -XEN_E*. */
 int directmap_init(void);
-
-static inline bool directmap_covers(pfn_t pfn)
-{
-    return pfn_x(pfn) < directmap.nr_pfns;
-}
-
-static inline void *directmap_va(pfn_t pfn)
-{
-    return (void *)(DIRECTMAP_BASE + (pfn_x(pfn) << PAGE_SHIFT));
-}
 
 #endif /* PVMM_DIRECTMAP_H */

@@ -50,7 +50,7 @@ extern char __bss_start[], __bss_end[], _end[];
 /*
  * The builder maps pfn i of its initial area at VIRT_BASE + i * PAGE_SIZE,
  * and the image starts at pfn 0 (PADDR_OFFSET is 0).  These two are valid
- * only for addresses inside that area.
+ * only for addresses inside that area (bootmap_covers(), frame_map.h).
  */
 static inline pfn_t boot_va_to_pfn(const void *va)
 {
@@ -60,6 +60,15 @@ static inline pfn_t boot_va_to_pfn(const void *va)
 static inline void *boot_pfn_to_va(pfn_t pfn)
 {
     return (void *)(VIRT_BASE + (pfn_x(pfn) << PAGE_SHIFT));
+}
+
+/*
+ * Where the direct map puts pfn.  Only the address: whether the direct
+ * map covers pfn yet is directmap_covers() (include/pvmm/frame_map.h).
+ */
+static inline void *directmap_va(pfn_t pfn)
+{
+    return (void *)(DIRECTMAP_BASE + (pfn_x(pfn) << PAGE_SHIFT));
 }
 #endif
 

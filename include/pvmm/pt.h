@@ -1,5 +1,6 @@
 /*
- * Pagetables (mm/pt.c, mm/pt_hooks.c, mm/pt_pin.c).
+ * Pagetables (mm/pt.c, mm/pt_hooks.c, mm/pt_pin.c): layer 3
+ * of mm (mm/LAYERS), on the frame allocator and frame_map.h.
  *
  * Lifecycle, by machine frame: pt_alloc(level) -> mfn or INVALID_MFN;
  * pt_map(mfn) -> va; pt_unmap(va); pt_free(mfn).  Callers check the
@@ -33,8 +34,12 @@ static inline bool pt_is_xen_slot(unsigned int l4_index)
     return l4_index >= PT_XEN_FIRST_SLOT && l4_index <= PT_XEN_LAST_SLOT;
 }
 
-/* The kernel's own tree (the builder's L4, extended by mm). */
+/*
+ * The kernel's own tree (the builder's L4, extended by mm).  Set once, by
+ * bootmap_init(), before anything maps or walks a tree.
+ */
 mfn_t pt_kernel_root(void);
+void pt_set_kernel_root(mfn_t root);
 
 mfn_t pt_alloc(unsigned int level);
 void *pt_map(mfn_t mfn);

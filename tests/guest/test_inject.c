@@ -24,8 +24,7 @@
 #include <pvmm/frame.h>
 #include <pvmm/p2m.h>
 #include <pvmm/pt.h>
-#include <pvmm/directmap.h>
-#include <pvmm/bootmap.h>
+#include <pvmm/frame_map.h>
 #include <pvmm/pte.h>
 #include <pvmm/hypercall.h>
 #include <pvmm/traps.h>

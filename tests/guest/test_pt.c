@@ -3,10 +3,10 @@
  */
 #include <pvmm/test.h>
 #include <pvmm/pt.h>
-#include <pvmm/mmu_lazy.h>
 #include <pvmm/frame.h>
 #include <pvmm/p2m.h>
-#include <pvmm/directmap.h>
+#include <pvmm/layout.h>
+#include <pvmm/mmu_lazy.h>
 #include <pvmm/multicall.h>
 #include <pvmm/traps.h>
 #include <pvmm/printk.h>
