@@ -1,28 +1,31 @@
 /*
  * Frame allocator.
  *
- * Structure.  Early phase: bump_next is the next pfn to hand out; pfns
- * below it are in use for good (image, builder structures, early mm
- * allocations: the direct map's pagetables, the bitmap itself).  Full
- * phase: one bit per pfn < nr_pages in free_map, set = free, searched
- * from a rotating hint so consecutive allocations are cheap.
+ * Structure.  Early phase: bump_next is the next pfn to hand out, up to
+ * bump_end; pfns below it are in use for good (image, builder structures,
+ * early mm allocations: the direct map's pagetables, the bitmap itself).
+ * Full phase: one bit per pfn < nr_frames in free_map, set = free,
+ * searched from a rotating hint so consecutive allocations are cheap.
+ *
+ * It is told which frames exist, never asks (xv6's kinit/freerange):
+ * frame_early_init() gives the bump phase its run, frame_early_limit()
+ * ends it before the first pfn without a frame, and in the full phase
+ * the bitmap starts empty and mm_init frees every populated run into it
+ * with frame_free_range().  So the allocator sits below the p2m and the
+ * direct map (layer 2, mm/LAYERS), which both allocate from it.
  *
  * Invariants: nr_free equals the number of set bits (full phase), or
- * bounds the unreserved pfns in [bump_next, nr_frames) (early phase).
+ * bounds the unreserved pfns in [bump_next, bump_end) (early phase).
  * nr_frames is one past the highest populated pfn, not nr_pages: as dom0
- * frames are moved out of E820 holes to pfns above nr_pages.  Pfns with
- * no frame behind them (holes) are never handed out.  A bitmap over
- * nr_pages bits is small (32 KiB per 1 GiB of guest), which is why it was
- * chosen over a buddy allocator: the kernel only ever asks for single
- * pages, and the p2m tests want to free arbitrary pfns cheaply.
+ * frames are moved out of E820 holes to pfns above nr_pages.  A bitmap
+ * over nr_pages bits is small (32 KiB per 1 GiB of guest), which is why
+ * it was chosen over a buddy allocator: the kernel only ever asks for
+ * single pages, and the p2m tests want to free arbitrary pfns cheaply.
  *
  * Who calls it: mm/ only.  Not locked.
  */
 #include <pvmm/frame.h>
 #include <pvmm/inject.h>
-#include <pvmm/layout.h>
-#include <pvmm/directmap.h>
-#include <pvmm/p2m.h>
 #include <pvmm/panic.h>
 #include <pvmm/lib.h>
 
@@ -31,13 +34,13 @@
 
 static unsigned long nr_frames;
 static unsigned long nr_free;
-static unsigned long bump_next;
+static unsigned long bump_next, bump_end;
 static unsigned long reserved[MAX_RESERVED];
 static unsigned int nr_reserved;
 static uint64_t *free_map;          /* NULL during the early phase */
 static unsigned long hint_word;
 
-/* Not to be handed out: reserved by the builder, or no frame behind it. */
+/* Reserved by the builder (frame_reserve): never handed out. */
 static bool is_reserved(unsigned long pfn)
 {
     unsigned int i;
@@ -45,13 +48,14 @@ static bool is_reserved(unsigned long pfn)
     for ( i = 0; i < nr_reserved; i++ )
         if ( reserved[i] == pfn )
             return true;
-    return !p2m_is_populated(_pfn(pfn));
+    return false;
 }
 
 void frame_early_init(pfn_t first_free, unsigned long nr_pages)
 {
     nr_frames = nr_pages;
     bump_next = pfn_x(first_free);
+    bump_end = nr_pages;
     nr_free = nr_pages > bump_next ? nr_pages - bump_next : 0;
 }
 
@@ -60,6 +64,12 @@ void frame_set_total(unsigned long total)
     BUG_ON(free_map || total < nr_frames);
     nr_free += total - nr_frames;
     nr_frames = total;
+}
+
+void frame_early_limit(pfn_t end)
+{
+    BUG_ON(free_map || pfn_x(end) > nr_frames);
+    bump_end = pfn_x(end);
 }
 
 void frame_reserve(pfn_t pfn)
@@ -75,9 +85,9 @@ void frame_reserve(pfn_t pfn)
 
 static pfn_t bump_alloc(void)
 {
-    while ( bump_next < nr_frames && is_reserved(bump_next) )
+    while ( bump_next < bump_end && is_reserved(bump_next) )
         bump_next++;
-    if ( bump_next >= nr_frames )
+    if ( bump_next >= bump_end )
         return INVALID_PFN;
     nr_free--;
     return _pfn(bump_next++);
@@ -89,11 +99,16 @@ pfn_t frame_alloc_contiguous(unsigned long count)
 
     BUG_ON(free_map);
     for ( p = start; p < start + count; p++ )
-        if ( p >= nr_frames || is_reserved(p) )
+        if ( p >= bump_end || is_reserved(p) )
             return INVALID_PFN;
     bump_next += count;
     nr_free -= count;
     return _pfn(start);
+}
+
+pfn_t frame_early_next(void)
+{
+    return _pfn(bump_next);
 }
 
 static pfn_t bitmap_alloc(void)
@@ -138,29 +153,37 @@ void frame_free(pfn_t pfn)
     nr_free++;
 }
 
-int frame_full_init(pfn_t low_end)
+unsigned long frame_bitmap_pages(void)
 {
     unsigned long words = (nr_frames + BITS_PER_WORD - 1) / BITS_PER_WORD;
-    unsigned long pages = (words * 8 + PAGE_SIZE - 1) / PAGE_SIZE;
-    pfn_t first = frame_alloc_contiguous(pages);
-    uint64_t *map;
+
+    return (words * 8 + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+
+void frame_full_init(void *bitmap)
+{
+    BUG_ON(free_map);
+    memset(bitmap, 0, frame_bitmap_pages() * PAGE_SIZE);
+    nr_free = 0;
+    hint_word = bump_next / BITS_PER_WORD;
+    free_map = bitmap;
+}
+
+void frame_free_range(pfn_t first, pfn_t end)
+{
     unsigned long p;
 
-    if ( pfn_eq(first, INVALID_PFN) )
-        return -XEN_ENOMEM;
-    map = directmap_va(first);
-    memset(map, 0, pages * PAGE_SIZE);
-    nr_free = 0;
-    for ( p = 0; p < nr_frames; p++ )
+    BUG_ON(!free_map || pfn_x(end) > nr_frames);
+    for ( p = pfn_x(first); p < pfn_x(end); p++ )
     {
-        if ( (p >= pfn_x(low_end) && p < bump_next) || is_reserved(p) )
+        if ( is_reserved(p) )
             continue;
-        map[p / BITS_PER_WORD] |= 1ULL << (p % BITS_PER_WORD);
+        if ( free_map[p / BITS_PER_WORD] & (1ULL << (p % BITS_PER_WORD)) )
+            panic("frame_free_range(%#lx, %#lx): pfn %#lx is already free",
+                  pfn_x(first), pfn_x(end), p);
+        free_map[p / BITS_PER_WORD] |= 1ULL << (p % BITS_PER_WORD);
         nr_free++;
     }
-    hint_word = bump_next / BITS_PER_WORD;
-    free_map = map;
-    return 0;
 }
 
 bool frame_is_free(pfn_t pfn)

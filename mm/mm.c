@@ -8,6 +8,11 @@
  *   -> fixmap L1 + PMAP -> image permissions -> direct map (built once,
  *   on the final pfn layout) -> frame roles -> full allocator
  *   -> linear p2m (revector) -> frame list for the tools
+ *
+ * The top layer of mm (mm/LAYERS): the one file that knows every other.
+ * It feeds the frame allocator, which asks no one which frames exist:
+ * the bump phase ends before the first pfn with no frame, and the full
+ * phase gets every populated run the bump phase did not hand out.
  */
 #include <pvmm/mm.h>
 #include <pvmm/bootmap.h>
@@ -73,6 +78,64 @@ static void reserve_special_pages(const start_info_t *si)
     frame_reserve(mfn_to_pfn(_mfn(si->store_mfn)));
 }
 
+/* The first pfn in [pfn, end) with no frame behind it, or end. */
+static unsigned long populated_run_end(unsigned long pfn, unsigned long end)
+{
+    while ( pfn < end && p2m_is_populated(_pfn(pfn)) )
+        pfn++;
+    return pfn;
+}
+
+/* Frees every populated run of [pfn, end) into the full allocator. */
+static void free_populated(unsigned long pfn, unsigned long end)
+{
+    unsigned long run_end;
+
+    while ( pfn < end )
+    {
+        if ( !p2m_is_populated(_pfn(pfn)) )
+        {
+            pfn++;
+            continue;
+        }
+        run_end = populated_run_end(pfn, end);
+        frame_free_range(_pfn(pfn), _pfn(run_end));
+        pfn = run_end;
+    }
+}
+
+/*
+ * Once the memory map has made holes: the bump phase must not reach one.
+ * Returns where it now ends; everything from its next pfn to there has a
+ * frame (and keeps it: nothing before the full allocator moves RAM).
+ */
+static unsigned long frame_early_fit(void)
+{
+    unsigned long end = populated_run_end(pfn_x(frame_early_next()),
+                                          frame_total());
+
+    frame_early_limit(_pfn(end));
+    return end;
+}
+
+/*
+ * The full allocator: free are the unused pages the builder mapped below
+ * the image (pfns under low_end) and every populated pfn the bump phase
+ * did not reach, the run up to early_end known populated already.
+ */
+static int frame_full_start(pfn_t low_end, unsigned long early_end)
+{
+    pfn_t bitmap = frame_alloc_contiguous(frame_bitmap_pages());
+
+    if ( pfn_eq(bitmap, INVALID_PFN) )
+        return -XEN_ENOMEM;
+    frame_full_init(directmap_va(bitmap));
+    free_populated(0, pfn_x(low_end));
+    frame_free_range(frame_early_next(), _pfn(early_end));
+    free_populated(early_end, frame_total());
+    return 0;
+}
+
 /* One L1 for the fixmap, in the builder's L2 for the kernel's 1 GiB. */
 static void fixmap_init(void)
 {
@@ -101,6 +164,7 @@ static void fixmap_init(void)
 void mm_init(const start_info_t *si, const struct boot_options *opts)
 {
     bool verbose = opts->verbose;
+    unsigned long early_end;
     int rc;
 
     p2m_init(si);
@@ -115,6 +179,7 @@ void mm_init(const start_info_t *si, const struct boot_options *opts)
                                                      : ~0UL)) != 0 )
         panic("mm: cannot apply the memory map: %d", rc);
     frame_set_total(pfn_x(p2m_populated_end()));
+    early_end = frame_early_fit();
     if ( verbose )
         p2m_e820_print();
     fixmap_init();
@@ -132,7 +197,7 @@ void mm_init(const start_info_t *si, const struct boot_options *opts)
     mm_boot_stats.directmap_pages = 1 + directmap.nr_l2 + directmap.nr_l1;
 
     if ( (rc = pt_roles_init()) != 0 ||
-         (rc = frame_full_init(boot_va_to_pfn(_text))) != 0 )
+         (rc = frame_full_start(boot_va_to_pfn(_text), early_end)) != 0 )
         panic("mm: cannot allocate frame metadata: %d", rc);
 
     step_begin(&mm_boot_stats.revector);
