@@ -47,7 +47,7 @@ SRCS := boot/head.S boot/notes.S \
         xen/console.c xen/shared_info.c xen/time.c xen/sched.c \
         xen/multicall.c xen/memory.c \
         mm/mm.c mm/frame.c mm/p2m.c mm/bootmap.c mm/pmap.c mm/pmap_report.c \
-        mm/frame_map.c mm/pt.c \
+        mm/frame_map.c mm/pt.c mm/pt_walk.c \
         mm/pt_hooks.c mm/pt_pin.c mm/mmu_lazy.c mm/directmap.c \
         mm/p2m_tree.c mm/p2m_e820.c mm/p2m_linear.c mm/p2m_frames.c \
         mm/p2m_audit.c mm/p2m_map.c mm/balloon.c \

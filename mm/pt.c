@@ -177,45 +177,36 @@ int pt_map_page(mfn_t root, unsigned long va, mfn_t mfn, uint64_t flags)
     return pt_set_entry(table, pt_index(va, 1), pte_from_mfn(mfn, flags));
 }
 
+static int free_table(mfn_t mfn, pfn_t pfn, unsigned int level, void *ctx)
+{
+    pt_free(mfn);
+    return 0;
+}
+
+/* Children before their parent: a table is freed once nothing is below. */
+static const struct pt_visit free_visit = {
+    .fn = free_table, .order = PT_WALK_POST,
+};
+
+/* Kernel slots are shared with the kernel's tree: not ours to free. */
+static const struct pt_visit free_private_visit = {
+    .fn = free_table, .order = PT_WALK_POST, .private_only = true,
+};
+
 void pt_free_subtree(pte_t e, unsigned int level)
 {
-    mfn_t table = pte_mfn(e);
-    unsigned int i;
-
-    if ( level > 1 )
-        for ( i = 0; i < PT_ENTRIES; i++ )
-        {
-            pte_t child = pt_get_entry(table, i);
-
-            if ( child & _PAGE_PRESENT )
-                pt_free_subtree(child, level - 1);
-        }
-    pt_free(table);
+    pt_walk_tree(pte_mfn(e), level, &free_visit);
 }
 
 int pt_free_tree(mfn_t root)
 {
-    mfn_t kroot = pt_kernel_root();
-    unsigned int i;
-    pte_t e;
-
     if ( pt_role(pt_pfn(root)) & (PT_ROLE_RO | PT_ROLE_PINNED) )
     {
         printk("pt_free_tree(%#lx): tree is pinned; unpin it first\n",
                mfn_x(root));
         return -XEN_EBUSY;
     }
-    for ( i = 0; i < PT_ENTRIES; i++ )
-    {
-        e = pt_get_entry(root, i);
-        /* Kernel slots are shared with the kernel's tree: not ours. */
-        if ( !(e & _PAGE_PRESENT) || pt_is_xen_slot(i) ||
-             e == pt_get_entry(kroot, i) )
-            continue;
-        pt_free_subtree(e, 3);
-    }
-    pt_free(root);
-    return 0;
+    return pt_walk_tree(root, 4, &free_private_visit);
 }
 
 int pt_switch(mfn_t root)

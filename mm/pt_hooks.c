@@ -186,28 +186,18 @@ void on_pt_release(pfn_t pfn, unsigned int level)
     pt_role_set(pfn, 0);
 }
 
-/* Marks the tables below table (a level-`level` table) read-only. */
-static void learn_subtree(mfn_t table, unsigned int level)
+/* Marks a table of the kernel's tree read-only: it is pinned. */
+static int learn_table(mfn_t table, pfn_t pfn, unsigned int level, void *ctx)
 {
-    pfn_t pfn = mfn_to_pfn(table);
-    unsigned int i;
-
     if ( pfn_eq(pfn, INVALID_PFN) )
         panic("kernel pagetable mfn %#lx has no pfn", mfn_x(table));
     role[pfn_x(pfn)] = level | PT_ROLE_RO;
-    if ( level == 1 )
-        return;
-    for ( i = 0; i < PT_ENTRIES; i++ )
-    {
-        pte_t e;
-
-        if ( level == 4 && pt_is_xen_slot(i) )
-            continue;
-        e = pt_get_entry(table, i);
-        if ( e & _PAGE_PRESENT )
-            learn_subtree(pte_mfn(e), level - 1);
-    }
+    return 0;
 }
+
+static const struct pt_visit learn_visit = {
+    .fn = learn_table, .order = PT_WALK_PRE,
+};
 
 int pt_roles_init(void)
 {
@@ -218,7 +208,7 @@ int pt_roles_init(void)
         return -XEN_ENOMEM;
     memset(directmap_va(first), 0, pages * PAGE_SIZE);
     role = directmap_va(first);
-    learn_subtree(pt_kernel_root(), 4);
+    pt_walk_tree(pt_kernel_root(), 4, &learn_visit);
     role[pfn_x(mfn_to_pfn(pt_kernel_root()))] |= PT_ROLE_PINNED;
     return 0;
 }

@@ -30,71 +30,23 @@
 #include <pvmm/printk.h>
 #include <pvmm/panic.h>
 
-/* Queues read-only updates for table and its not-yet-read-only subtree. */
-static int protect_subtree(mfn_t table, unsigned int level)
+/*
+ * Queues a read-only update for a table not read-only yet; below one that
+ * is, everything is too (the role invariant), so the walk stops there.
+ */
+static int protect_page(mfn_t mfn, pfn_t pfn, unsigned int level, void *ctx)
 {
-    pfn_t pfn = mfn_to_pfn(table);
-    unsigned int i;
     int rc;
 
     if ( pt_role(pfn) & PT_ROLE_RO )
-        return 0;
+        return PT_WALK_PRUNE;
     rc = pt_protect_aliases(pfn, true);
     pt_role_set(pfn, level | PT_ROLE_RO);
-    for ( i = 0; !rc && level > 1 && i < PT_ENTRIES; i++ )
-    {
-        pte_t e;
-
-        if ( level == 4 && pt_is_xen_slot(i) )
-            continue;
-        e = pt_get_entry(table, i);
-        if ( e & _PAGE_PRESENT )
-            rc = protect_subtree(pte_mfn(e), level - 1);
-    }
     return rc;
 }
 
-/* fn on table's subtree, children before their parent. */
-static int walk_subtree(mfn_t table, unsigned int level,
-                        int (*fn)(pfn_t pfn, unsigned int level))
-{
-    unsigned int i;
-    int rc = 0;
-
-    for ( i = 0; level > 1 && !rc && i < PT_ENTRIES; i++ )
-    {
-        pte_t e = pt_get_entry(table, i);
-
-        if ( e & _PAGE_PRESENT )
-            rc = walk_subtree(pte_mfn(e), level - 1, fn);
-    }
-    return rc ? rc : fn(mfn_to_pfn(table), level);
-}
-
-/*
- * fn on every page of root's tree that is root's own: below the L4 slots
- * that are present, not Xen's and not shared with the kernel's tree, and
- * root itself last.  Stops at the first error.
- */
-static int walk_private(mfn_t root, int (*fn)(pfn_t pfn, unsigned int level))
-{
-    mfn_t kroot = pt_kernel_root();
-    unsigned int i;
-    int rc = 0;
-
-    for ( i = 0; !rc && i < PT_ENTRIES; i++ )
-    {
-        pte_t e = pt_get_entry(root, i);
-
-        if ( (e & _PAGE_PRESENT) && !pt_is_xen_slot(i) &&
-             e != pt_get_entry(kroot, i) )
-            rc = walk_subtree(pte_mfn(e), 3, fn);
-    }
-    return rc ? rc : fn(mfn_to_pfn(root), 4);
-}
-
 /* Queues writable aliases for a page the roles call read-only. */
-static int release_page(pfn_t pfn, unsigned int level)
+static int release_page(mfn_t mfn, pfn_t pfn, unsigned int level, void *ctx)
 {
     int rc = 0;
 
@@ -105,18 +57,39 @@ static int release_page(pfn_t pfn, unsigned int level)
 }
 
 /* After a refused batch: RO where Xen's mappings still say so. */
-static int resync_page(pfn_t pfn, unsigned int level)
+static int resync_page(mfn_t mfn, pfn_t pfn, unsigned int level, void *ctx)
 {
     pt_role_set(pfn, level | (pt_any_alias_read_only(pfn) ? PT_ROLE_RO : 0));
     return 0;
 }
 
 /* Queues writable aliases, whatever the roles say. */
-static int force_writable(pfn_t pfn, unsigned int level)
+static int force_writable(mfn_t mfn, pfn_t pfn, unsigned int level,
+                          void *ctx)
 {
     pt_role_set(pfn, level);
     return pt_protect_aliases(pfn, false);
 }
+
+/* The whole tree, Xen's slots aside; parents first. */
+static const struct pt_visit protect_visit = {
+    .fn = protect_page, .order = PT_WALK_PRE,
+};
+
+/*
+ * The pages that are root's own (below its private L4 slots), children
+ * before their parent and root last.  The kernel's shared subtrees stay
+ * as they are: they are the kernel's, pinned for good.
+ */
+static const struct pt_visit release_visit = {
+    .fn = release_page, .order = PT_WALK_POST, .private_only = true,
+};
+static const struct pt_visit resync_visit = {
+    .fn = resync_page, .order = PT_WALK_POST, .private_only = true,
+};
+static const struct pt_visit force_writable_visit = {
+    .fn = force_writable, .order = PT_WALK_POST, .private_only = true,
+};
 
 /* One extended op on its own; 0 or Xen's error. */
 static int mmuext_alone(unsigned int cmd, mfn_t mfn)
@@ -135,7 +108,7 @@ static int mmuext_alone(unsigned int cmd, mfn_t mfn)
  */
 static void pin_rollback(mfn_t root)
 {
-    if ( walk_private(root, force_writable) || mc_flush() )
+    if ( pt_walk_tree(root, 4, &force_writable_visit) || mc_flush() )
         panic("pt_pin(%#lx): cannot undo a refused pin", mfn_x(root));
 }
 
@@ -146,7 +119,7 @@ int pt_pin(mfn_t root)
 
     if ( pt_role(pfn) & PT_ROLE_PINNED )
         return 0;
-    rc = protect_subtree(root, 4);
+    rc = pt_walk_tree(root, 4, &protect_visit);
     if ( !rc )
         rc = mc_flush();
     if ( !rc && (rc = mmuext_alone(MMUEXT_PIN_L4_TABLE, root)) == 0 )
@@ -176,14 +149,14 @@ int pt_unpin(mfn_t root)
         return rc;                  /* nothing changed */
     }
     pt_role_set(pfn, 4 | PT_ROLE_RO);
-    rc = walk_private(root, release_page);
+    rc = pt_walk_tree(root, 4, &release_visit);
     if ( !rc )
         rc = mc_flush();
     if ( rc )
     {
         /* Unpinned; what is still read-only stays marked for a retry. */
         printk("pt_unpin(%#lx): Xen refused: %d\n", mfn_x(root), rc);
-        walk_private(root, resync_page);
+        pt_walk_tree(root, 4, &resync_visit);
     }
     return rc;
 }

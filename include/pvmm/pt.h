@@ -1,5 +1,5 @@
 /*
- * Pagetables (mm/pt.c, mm/pt_hooks.c, mm/pt_pin.c): layer 3
+ * Pagetables (mm/pt.c, mm/pt_walk.c, mm/pt_hooks.c, mm/pt_pin.c): layer 3
  * of mm (mm/LAYERS), on the frame allocator and frame_map.h.
  *
  * Lifecycle, by machine frame: pt_alloc(level) -> mfn or INVALID_MFN;
@@ -74,12 +74,53 @@ int pt_map_page(mfn_t root, unsigned long va, mfn_t mfn, uint64_t flags);
 
 /*
  * Frees the level-`level` table entry e points at and every table below
- * it (not the pages the L1s map).  The subtree must be unlinked already.
+ * it (not the pages the L1s map), children before their parent.  The
+ * subtree must be unlinked already.
  */
 void pt_free_subtree(pte_t e, unsigned int level);
 
 /* Frees every private table page of an unpinned tree, root included. */
 int pt_free_tree(mfn_t root);
+
+/*
+ * Walking a whole tree (mm/pt_walk.c): every operation on all the tables
+ * of a tree goes through this one walker.
+ *
+ * pt_walk_tree(table, level, v) visits table, a level-`level` table, and
+ * every table below it, calling v->fn(mfn, pfn, level, v->ctx) once per
+ * table page (pfn is mfn_to_pfn(mfn), INVALID_PFN for a foreign frame):
+ *  - entries are taken in index order; a non-present one is skipped;
+ *  - Xen's L4 slots (256-271) are never entered nor even read;
+ *  - with v->private_only, neither are the L4 slots a tree shares with
+ *    the kernel's (pt_l4_slot_is_private);
+ *  - L1s are visited, not the pages they map (fn may read the L1);
+ *  - v->order PT_WALK_PRE: a table before the tables below it.  fn
+ *    returns 0 to go down into it, PT_WALK_PRUNE to skip everything
+ *    below it (the walk goes on with its siblings), or a negative error;
+ *  - PT_WALK_POST: the tables below a table before the table itself
+ *    (what freeing and releasing need).  fn returns 0 or an error.
+ * A negative return from fn ends the walk at once: nothing more is
+ * visited, and pt_walk_tree returns it.  Otherwise it returns 0.
+ */
+#define PT_WALK_PRUNE   1
+
+enum pt_walk_order { PT_WALK_PRE, PT_WALK_POST };
+
+struct pt_visit {
+    int (*fn)(mfn_t mfn, pfn_t pfn, unsigned int level, void *ctx);
+    void *ctx;
+    enum pt_walk_order order;
+    bool private_only;
+};
+
+int pt_walk_tree(mfn_t table, unsigned int level, const struct pt_visit *v);
+
+/*
+ * Is L4 slot `slot`, holding e, the tree's own: present, not one of Xen's
+ * slots, and not the entry the kernel's L4 has there (the kernel's slots
+ * are cloned into every L4, and their subtrees are the kernel's)?
+ */
+bool pt_l4_slot_is_private(unsigned int slot, pte_t e);
 
 /* Pinning (mm/pt_pin.c).  Both are idempotent. */
 int pt_pin(mfn_t root);

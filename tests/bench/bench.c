@@ -50,23 +50,26 @@ int bench_map_region(unsigned long va, unsigned long npages)
     return rc;
 }
 
-/* Frees every page the L1s below e (a level-`level` entry) map. */
-static void free_mapped(pte_t e, unsigned int level)
+/* Frees a table of the region, and first the pages an L1 maps. */
+static int free_region_table(mfn_t mfn, pfn_t pfn, unsigned int level,
+                             void *ctx)
 {
     unsigned int i;
 
-    for ( i = 0; i < PT_ENTRIES; i++ )
+    for ( i = 0; level == 1 && i < PT_ENTRIES; i++ )
     {
-        pte_t child = pt_get_entry(pte_mfn(e), i);
+        pte_t e = pt_get_entry(mfn, i);
 
-        if ( !(child & _PAGE_PRESENT) )
-            continue;
-        if ( level > 1 )
-            free_mapped(child, level - 1);
-        else
-            frame_free(mfn_to_pfn(pte_mfn(child)));
+        if ( e & _PAGE_PRESENT )
+            frame_free(mfn_to_pfn(pte_mfn(e)));
     }
+    pt_free(mfn);
+    return 0;
 }
+
+static const struct pt_visit free_region_visit = {
+    .fn = free_region_table, .order = PT_WALK_POST,
+};
 
 void bench_unmap_region(unsigned long va)
 {
@@ -82,6 +85,5 @@ void bench_unmap_region(unsigned long va)
         bench_fail("unlinking the bench region", -XEN_EIO);
         return;
     }
-    free_mapped(e, 3);
-    pt_free_subtree(e, 3);
+    pt_walk_tree(pte_mfn(e), 3, &free_region_visit);
 }
