@@ -14,6 +14,7 @@
 #                   variables)
 #   make mutants    one-line mutations of mm/, each booted: killed K of N
 #   make check-host host unit tests only
+#   make check-layers  mm/'s include layers (mm/LAYERS); every make runs it
 #   make deps       install what the above need (Debian 12, as root)
 
 CC        ?= gcc
@@ -86,7 +87,15 @@ $(BUILD)/obj/%.o: %.S | $(XEN_INC)/xen
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) $(ASFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/pvmm: $(OBJS) linker.ld
+# The layers of mm/ (mm/LAYERS, tools/check-layers): a file that includes a
+# higher layer's header, modules that include each other, or an mm file
+# missing from the table fail the build.  Under a second, so it always runs;
+# order-only, so passing it never relinks.
+check-layers:
+	@$(if $(Q),echo "  LAYERS  mm/LAYERS")
+	$(Q)tools/check-layers
+
+$(BUILD)/pvmm: $(OBJS) linker.ld | check-layers
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)ld $(LDFLAGS) -o $@ $(OBJS)
 	@size $@
@@ -112,6 +121,7 @@ $(BUILD)/host-tests: $(HOST_SRCS) $(wildcard include/pvmm/*.h tests/host/*.h)
 
 check-host: $(BUILD)/host-tests
 	$(BUILD)/host-tests
+	tests/check-layers-selftest.sh
 
 # ---- running under Xen ----
 CMDLINE  ?=
@@ -151,6 +161,7 @@ run-domu: deps
 check: deps
 	$(MAKE) $(BUILD)/pvmm $(BUILD)/host-tests
 	$(BUILD)/host-tests
+	tests/check-layers-selftest.sh
 	tests/check-elf.sh
 	CMDLINE="audit $(CMDLINE)" DOM0_MEM=64M QEMU_MEM=4608 tests/run-dom0.sh
 
@@ -179,4 +190,5 @@ deps:
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/pvmm $(BUILD)/host-tests $(BUILD)/logs
 
-.PHONY: all run run-domu test bench check check-host gdb mutants deps clean
+.PHONY: all run run-domu test bench check check-host check-layers gdb mutants \
+        deps clean

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Everything `make test` runs, with one closing line that counts every
 # check of every step:
-#   host unit tests, ELF checks, the in-guest suite as dom0 for each
-#   configuration in DOM0_CONFIGS (two QEMUs at a time: a TCG guest keeps
-#   one core busy), the suite as domUs under `xl create` from a Linux dom0
-#   (DOMU_MATRIX, with xl dump-core cross-checks of the published p2m), gdb
-#   attached to QEMU's gdbstub (tests/run-gdb.sh --check), and the
-#   harness's must-fail self-checks.
+#   host unit tests, the layer checker's self-test, ELF checks, the
+#   in-guest suite as dom0 for each configuration in DOM0_CONFIGS (two
+#   QEMUs at a time: a TCG guest keeps one core busy), the suite as domUs
+#   under `xl create` from a Linux dom0 (DOMU_MATRIX, with xl dump-core
+#   cross-checks of the published p2m), gdb attached to QEMU's gdbstub
+#   (tests/run-gdb.sh --check), and the harness's must-fail self-checks.
 # Exits 0 only if every step passed.
 set -uo pipefail
 
@@ -129,6 +129,7 @@ start=$(date +%s)
 step host "$top/build/host-tests"
 step elf "$top/tests/check-elf.sh"
 step junit-unit python3 "$top/tests/test_junit.py"
+step layers "$top/tests/check-layers-selftest.sh"
 run_guests
 # Every TEST() defined ran in each dom0 configuration (the full suite).
 if [ -z "${CMDLINE:-}" ]; then
