@@ -21,7 +21,11 @@
 #include <pvmm/types.h>
 #include <pvmm/layout.h>
 
-/* Written only by fmap_set_boot_end() and fmap_set_directmap_end(). */
+/*
+ * Written only by fmap_set_boot_end() and fmap_set_directmap_end().  The
+ * two predicates below keep the names they had in directmap.h and
+ * bootmap.h: they are used all over mm/ and the tests.
+ */
 extern unsigned long fmap_boot_end, fmap_directmap_end;
 
 /* The builder's area maps pfns [0, end); it grows while it is measured. */
