@@ -176,12 +176,14 @@ void frame_free_range(pfn_t first, pfn_t end)
     BUG_ON(!free_map || pfn_x(end) > nr_frames);
     for ( p = pfn_x(first); p < pfn_x(end); p++ )
     {
+        uint64_t bit = 1ULL << (p % BITS_PER_WORD);
+
         if ( is_reserved(p) )
             continue;
-        if ( free_map[p / BITS_PER_WORD] & (1ULL << (p % BITS_PER_WORD)) )
+        if ( free_map[p / BITS_PER_WORD] & bit )
             panic("frame_free_range(%#lx, %#lx): pfn %#lx is already free",
                   pfn_x(first), pfn_x(end), p);
-        free_map[p / BITS_PER_WORD] |= 1ULL << (p % BITS_PER_WORD);
+        free_map[p / BITS_PER_WORD] |= bit;
         nr_free++;
     }
 }
