@@ -40,7 +40,8 @@ check hypercall_page_aligned "000" "${hp: -3}"
 read -r off vaddr < <(readelf -lW "$elf" | awk '$1 == "LOAD" && $NF != "" && $0 ~ /R E/ { print $2, $3; exit }')
 file_off=$(( 0x${hp} - vaddr + off ))
 poison=$(od -An -v -tx1 -j "$file_off" -N 4096 "$elf" | tr -s ' \n' '\n' | grep -v '^$' | sort -u | tr -d '\n')
-want=$(awk '$1 == "#define" && $2 == "HYPERCALL_PAGE_POISON" { sub(/^0x/, "", $3); print $3 }' \
+want=$(awk '$1 == "#define" && $2 == "HYPERCALL_PAGE_POISON" {
+               sub(/^0x/, "", $3); print $3 }' \
        "$(dirname "$0")/../include/pvmm/hypercall.h")
 check hypercall_page_poisoned "$want" "$poison"
 

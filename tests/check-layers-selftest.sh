@@ -88,8 +88,8 @@ expect core_system_include_fails 1 \
 
 fixture "$work/stale"
 rm "$work/stale/mm/top.c"
-expect stale_table_entry_fails 1 'mm/top.c: in the layer table but does not exist' \
-    "$work/stale"
+expect stale_table_entry_fails 1 \
+    'mm/top.c: in the layer table but does not exist' "$work/stale"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
