@@ -26,7 +26,7 @@
  * dropped the builder's mapping of it, and the populated count is then
  * nr_pages less the released frames.
  */
-#include "p2m_internal.h"
+#include <pvmm/p2m_boot.h>
 #include <pvmm/hypercall.h>
 #include <pvmm/memory.h>
 #include <pvmm/multicall.h>

@@ -12,7 +12,7 @@
 #include <pvmm/layout.h>
 #include <pvmm/cpu.h>
 #include <pvmm/mm.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 #include <pvmm/bench.h>
 #include <pvmm/inject.h>
 

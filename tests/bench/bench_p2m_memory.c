@@ -6,7 +6,7 @@
  */
 #include <pvmm/bench.h>
 #include <pvmm/balloon.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 #include <pvmm/printk.h>
 
 #define SHARED_PAGES    5       /* two leaves, two L1s, one L2 */
