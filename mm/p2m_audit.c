@@ -376,7 +376,7 @@ static void digest_chunk(struct p2m_walker *w, unsigned long chunk,
          chunk >= CHUNK_OF(p2m_size) )
         return;
     for ( i = 0; i < P2M_PER_PAGE; i++ )
-        if ( p2m_entry_is_real(e[i]) )
+        if ( p2m_entry_is_populated(e[i]) )
         {
             digest_word(d, chunk * P2M_PER_PAGE + i);
             digest_word(d, e[i]);

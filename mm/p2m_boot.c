@@ -95,9 +95,15 @@ void p2m_tree_init(void)
     boot_tree = t;
 }
 
+/* The builder's mfn_list: every pfn's frame at start, until revector. */
+static const unsigned long *builder_list(void)
+{
+    return (const unsigned long *)p2m_start_info->mfn_list;
+}
+
 unsigned long p2m_boot_entry(unsigned long pfn)
 {
-    const unsigned long *list = (const unsigned long *)p2m_start_info->mfn_list;
+    const unsigned long *list = builder_list();
     unsigned long source;
 
     /* Until the tree exists (bootmap_init walks pagetables before it). */
@@ -150,7 +156,7 @@ static unsigned long m2p_home(unsigned long pfn, unsigned long mfn)
  */
 static void p2m_boot_crosscheck(void)
 {
-    const unsigned long *list = (const unsigned long *)p2m_start_info->mfn_list;
+    const unsigned long *list = builder_list();
     unsigned long nr = boot_tree.nr, pfn, t, l, home, at_home;
     bool bad, hole;
 
@@ -233,7 +239,7 @@ int p2m_revector(void)
         /* Hole frames moved are still ours; those given back are not. */
         .populated = p2m_start_info->nr_pages - p2m_e820_released(),
         .boot_entry = p2m_boot_entry,
-        .unwritten_identity = p2m_start_info->flags & SIF_INITDOMAIN,
+        .unwritten_identity = p2m_e820_above_ram_is_identity(),
         .nr_pages = p2m_start_info->nr_pages,
     };
     int rc = p2m_build(&b);

@@ -37,7 +37,7 @@ static unsigned long *new_page(mfn_t *mfn, unsigned long fill)
     *mfn = p2m_be_page_alloc(&p);
     if ( mfn_eq(*mfn, INVALID_MFN) )
         return NULL;
-    p2m_fill(p, fill);
+    p2m_page_fill(p, fill);
     return p;
 }
 

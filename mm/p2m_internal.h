@@ -48,13 +48,6 @@ static inline unsigned long p2m_kind_entry(enum p2m_kind k, unsigned long pfn)
     return k == KIND_IDENTITY ? IDENTITY_FRAME(pfn) : INVALID_P2M_ENTRY;
 }
 
-static inline bool p2m_entry_is_real(unsigned long e)
-{
-    return e != INVALID_P2M_ENTRY && !(e & IDENTITY_FRAME_BIT);
-}
-
-/* Every word of a data page set to val. */
-void p2m_fill(unsigned long *page, unsigned long val);
 
 /* Builds the shared pages (inside the caller's batch); 0 or -XEN_ENOMEM. */
 int p2m_shared_build(void);

@@ -102,11 +102,11 @@ static void flush_shared(struct map_state *m)
         return;
     if ( m->shared_end - m->shared_first == 1 )
         p2m_be_log("P2M-MAP gig g=%#lx l1=%s\n", m->shared_first,
-               m->shared_identity ? "identity" : "missing");
+                   m->shared_identity ? "identity" : "missing");
     else
         p2m_be_log("P2M-MAP gig g=%#lx-%#lx l1=%s\n", m->shared_first,
-               m->shared_end - 1, m->shared_identity ? "identity"
-                                                     : "missing");
+                   m->shared_end - 1, m->shared_identity ? "identity"
+                                                         : "missing");
     m->shared_first = m->shared_end;
 }
 
@@ -160,7 +160,7 @@ static void flush_identity_l2s(struct map_state *m)
         p2m_be_log("P2M-MAP l2 h=%#lx shared=identity\n", m->id_l2_first);
     else
         p2m_be_log("P2M-MAP l2 h=%#lx-%#lx shared=identity\n", m->id_l2_first,
-               m->id_l2_end - 1);
+                   m->id_l2_end - 1);
     m->id_l2_first = m->id_l2_end;
 }
 
@@ -191,19 +191,19 @@ void p2m_map_dump(const char *label)
         return;
     m = (struct map_state){ .last_l2 = ~0UL };
     p2m_be_log("P2M-MAP begin label=%s size=%#lx populated=%lu nr_pages=%lu\n",
-           label, p2m_size, p2m_nr_populated, p2m_boot_pages);
+               label, p2m_size, p2m_nr_populated, p2m_boot_pages);
     p2m_be_log("P2M-MAP shared missing=%#lx identity=%#lx missing_pte=%#lx "
-           "identity_pte=%#lx missing_pmd=%#lx identity_pmd=%#lx\n",
-           mfn_x(p2m_shared.missing), mfn_x(p2m_shared.identity),
-           mfn_x(p2m_shared.missing_pte), mfn_x(p2m_shared.identity_pte),
-           mfn_x(p2m_shared.missing_pmd), mfn_x(p2m_shared.identity_pmd));
+               "identity_pte=%#lx missing_pmd=%#lx identity_pmd=%#lx\n",
+               mfn_x(p2m_shared.missing), mfn_x(p2m_shared.identity),
+               mfn_x(p2m_shared.missing_pte), mfn_x(p2m_shared.identity_pte),
+               mfn_x(p2m_shared.missing_pmd), mfn_x(p2m_shared.identity_pmd));
     p2m_walk(&w);
     flush_gig(&m);
     flush_identity_l2s(&m);
     p2m_get_stats(&s);
     p2m_be_log("P2M-MAP end label=%s leaves=%lu l1=%lu l2=%lu frame_list=%lu "
-           "missing_maps=%lu identity_maps=%lu shared_l1_maps=%lu "
-           "shared_l2_maps=%lu\n", label, s.private_leaves, s.private_l1,
-           s.private_l2, s.frame_list_pages, s.missing_leaf_maps,
-           s.identity_leaf_maps, s.shared_l1_maps, s.shared_l2_maps);
+               "missing_maps=%lu identity_maps=%lu shared_l1_maps=%lu "
+               "shared_l2_maps=%lu\n", label, s.private_leaves, s.private_l1,
+               s.private_l2, s.frame_list_pages, s.missing_leaf_maps,
+               s.identity_leaf_maps, s.shared_l1_maps, s.shared_l2_maps);
 }

@@ -36,8 +36,7 @@ static bool directmap_l1_ok(const pte_t *t, unsigned long first)
     for ( i = 0; i < PT_ENTRIES && first + i < directmap.nr_pfns; i++ )
     {
         e = p2m_get_entry(_pfn(first + i));
-        expected = e == INVALID_P2M_ENTRY || (e & IDENTITY_FRAME_BIT) ? ~0UL
-                                                                     : e;
+        expected = p2m_entry_is_populated(e) ? e : ~0UL;
         found = (t[i] & _PAGE_PRESENT) ? mfn_x(pte_mfn(t[i])) : ~0UL;
         if ( found != expected )
         {
@@ -89,8 +88,9 @@ static bool builder_aliases_ok(void)
 
     for ( pfn = 0; ok && pfn < end; pfn += PT_ENTRIES )
     {
-        if ( pt_walk(pt_kernel_root(), (unsigned long)boot_pfn_to_va(_pfn(pfn)),
-                     1, &l1, &index) )
+        if ( pt_walk(pt_kernel_root(),
+                     (unsigned long)boot_pfn_to_va(_pfn(pfn)), 1, &l1,
+                     &index) )
             continue;               /* that 2 MiB is no longer mapped */
         t = pt_map(l1);
         for ( i = 0; ok && i < PT_ENTRIES && pfn + i < end; i++ )

@@ -43,7 +43,8 @@ static enum p2m_kind classify_chunk(unsigned long c)
 /* One kind for n chunks from c0, or KIND_REAL if they differ. */
 static enum p2m_kind classify_range(unsigned long c0, unsigned long n)
 {
-    unsigned long c, end = MIN(c0 + n, CHUNK_OF(boot->size + P2M_PER_PAGE - 1));
+    unsigned long c, end = MIN(c0 + n, CHUNK_OF(ROUNDUP(boot->size,
+                                                         P2M_PER_PAGE)));
     enum p2m_kind first = p2m_unwritten_kind(), k;
 
     for ( c = c0; c < end; c++ )
@@ -166,8 +167,8 @@ int p2m_build(const struct p2m_build *b)
     if ( !rc )
     {
         p2m_shared.l3 = build_l3();
-        rc = mfn_eq(p2m_shared.l3, INVALID_MFN) ? -XEN_ENOMEM
-                                                : p2m_be_install(p2m_shared.l3);
+        rc = mfn_eq(p2m_shared.l3, INVALID_MFN)
+             ? -XEN_ENOMEM : p2m_be_install(p2m_shared.l3);
     }
     end_rc = p2m_be_batch_end();
     boot = NULL;

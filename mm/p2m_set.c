@@ -319,8 +319,8 @@ static unsigned long *const linear = (unsigned long *)P2M_BASE;
 /* The one store into a private leaf; keeps the populated count. */
 static void store(unsigned long p, unsigned long entry)
 {
-    p2m_nr_populated += p2m_entry_is_real(entry);
-    p2m_nr_populated -= p2m_entry_is_real(linear[p]);
+    p2m_nr_populated += p2m_entry_is_populated(entry);
+    p2m_nr_populated -= p2m_entry_is_populated(linear[p]);
     WRITE_ONCE(linear[p], entry);
 }
 
@@ -343,7 +343,7 @@ static void maybe_collapse(unsigned long c, unsigned long entry)
 {
     enum p2m_kind k;
 
-    if ( p2m_entry_is_real(entry) )
+    if ( p2m_entry_is_populated(entry) )
         return;
     k = leaf_kind(c);
     if ( k != KIND_REAL && collapse_chunk(c, k) )

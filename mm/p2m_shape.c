@@ -94,14 +94,6 @@ enum p2m_kind p2m_l2_kind_of(mfn_t l2)
     return kind_of(l2, p2m_shared.missing_pmd, p2m_shared.identity_pmd);
 }
 
-void p2m_fill(unsigned long *page, unsigned long val)
-{
-    unsigned int i;
-
-    for ( i = 0; i < P2M_PER_PAGE; i++ )
-        page[i] = val;
-}
-
 /* A shared leaf: all INVALID, read-only wherever it is mapped. */
 static mfn_t shared_leaf(void)
 {
@@ -110,7 +102,7 @@ static mfn_t shared_leaf(void)
 
     if ( mfn_eq(leaf, INVALID_MFN) )
         return leaf;
-    p2m_fill(va, INVALID_P2M_ENTRY);
+    p2m_page_fill(va, INVALID_P2M_ENTRY);
     return p2m_be_page_share(leaf) ? INVALID_MFN : leaf;
 }
 

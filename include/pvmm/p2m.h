@@ -29,6 +29,21 @@
 /* pfns the tools' three-level frame list can describe (512 GiB). */
 #define P2M_FRAME_LIST_PFNS (1UL << 27)
 
+/* Every entry of a p2m page (a leaf, a frame-list page) set to val. */
+static inline void p2m_page_fill(unsigned long *page, unsigned long val)
+{
+    unsigned int i;
+
+    for ( i = 0; i < P2M_PER_PAGE; i++ )
+        page[i] = val;
+}
+
+/* A real frame: neither missing nor identity. */
+static inline bool p2m_entry_is_populated(unsigned long e)
+{
+    return e != INVALID_P2M_ENTRY && !(e & IDENTITY_FRAME_BIT);
+}
+
 /* Entries below p2m_size are one load away; 0 until revectored. */
 extern unsigned long p2m_size;
 
@@ -64,9 +79,7 @@ static inline bool p2m_entry_is_identity(unsigned long e)
 /* A real frame: neither missing nor identity. */
 static inline bool p2m_is_populated(pfn_t pfn)
 {
-    unsigned long e = p2m_get_entry(pfn);
-
-    return e != INVALID_P2M_ENTRY && !(e & IDENTITY_FRAME_BIT);
+    return p2m_entry_is_populated(p2m_get_entry(pfn));
 }
 
 /*

@@ -58,6 +58,8 @@ extern struct p2m_crosscheck p2m_crosscheck;
 /* Is the whole page of pfn in a RAM range of the memory map? */
 bool p2m_e820_is_ram(pfn_t pfn);
 bool p2m_e820_is_identity(unsigned long pfn);
+/* Is everything past the last RAM range identity (dom0: MMIO)? */
+bool p2m_e820_above_ram_is_identity(void);
 bool p2m_e820_move_source(unsigned long pfn, unsigned long *source);
 unsigned long p2m_e820_ram_end(void);
 unsigned long p2m_e820_moved_to(unsigned long pfn);

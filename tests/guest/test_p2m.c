@@ -102,7 +102,8 @@ TEST(p2m, e820_holes_are_identity_and_ram_is_not)
 
 TEST(p2m, write_to_shared_missing_page_faults)
 {
-    volatile unsigned long *alias = directmap_va(mfn_to_pfn(p2m_shared_pages()->missing));
+    volatile unsigned long *alias =
+        directmap_va(mfn_to_pfn(p2m_shared_pages()->missing));
     /* The linear array past p2m_size is backed by the missing page too. */
     volatile unsigned long *beyond = (unsigned long *)P2M_BASE +
                                      ROUNDUP(p2m_size + 1, P2M_PER_PAGE);
@@ -632,7 +633,8 @@ TEST(p2m, dom0_holes_in_the_host_map_read_identity)
             ram_end = MAX(ram_end, (host_map[i].addr + host_map[i].size) >>
                                    PAGE_SHIFT);
     ASSERT_GT(ram_end, 0);
-    for ( pfn = 0; pfn < p2m_size; pfn += (pfn < 0x100 || pfn % 512) ? 1 : 511 )
+    for ( pfn = 0; pfn < p2m_size;
+          pfn += (pfn < 0x100 || pfn % P2M_PER_PAGE) ? 1 : P2M_PER_PAGE - 1 )
     {
         if ( host_ram(pfn, n) || p2m_is_populated(_pfn(pfn)) )
             continue;
