@@ -1,5 +1,6 @@
 /*
- * From head.S to the test run: the boot sequence of DESIGN section 1.
+ * From head.S to the test run: the boot sequence of docs/design.md,
+ * "start_kernel".
  */
 #include <pvmm/hypercall.h>
 #include <pvmm/shared_info.h>

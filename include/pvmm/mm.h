@@ -1,5 +1,6 @@
 /*
- * Memory management bring-up (mm/mm.c), in the order of DESIGN section 1.
+ * Memory management bring-up (mm/mm.c), in the order of docs/design.md,
+ * "mm bring-up".
  */
 #ifndef PVMM_MM_H
 #define PVMM_MM_H
