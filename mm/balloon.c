@@ -21,7 +21,7 @@
  */
 #include <pvmm/balloon.h>
 #include <pvmm/frame.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 #include <pvmm/pt.h>
 #include <pvmm/multicall.h>
 #include <pvmm/hypercall.h>

@@ -17,6 +17,7 @@
  * protections come before the links that need them.
  */
 #include <pvmm/directmap.h>
+#include <pvmm/xen.h>
 #include <pvmm/frame.h>
 #include <pvmm/frame_map.h>
 #include <pvmm/p2m.h>

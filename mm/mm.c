@@ -19,7 +19,7 @@
 #include <pvmm/directmap.h>
 #include <pvmm/frame.h>
 #include <pvmm/frame_map.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 #include <pvmm/pmap.h>
 #include <pvmm/pt.h>
 #include <pvmm/printk.h>
@@ -161,7 +161,20 @@ static void fixmap_init(void)
     pmap_init();
 }
 
-void mm_init(const start_info_t *si, const struct boot_options *opts)
+/*
+ * The linear list (p2m_cr3) for the tools: as the command line says, by
+ * default only if they say they read it (SIF_VIRT_P2M_4TOOLS), as Linux.
+ */
+static bool publish_linear_list(const start_info_t *si,
+                                const struct boot_options *opts)
+{
+    if ( opts->p2m_list == P2M_LIST_TREE )
+        return false;
+    return opts->p2m_list == P2M_LIST_LINEAR ||
+           (si->flags & SIF_VIRT_P2M_4TOOLS);
+}
+
+void mm_init(start_info_t *si, const struct boot_options *opts)
 {
     bool verbose = opts->verbose;
     unsigned long early_end;
@@ -205,8 +218,7 @@ void mm_init(const start_info_t *si, const struct boot_options *opts)
         panic("mm: cannot build the linear p2m: %d", rc);
     step_end(&mm_boot_stats.revector);
     step_begin(&mm_boot_stats.frame_list);
-    if ( (rc = p2m_frames_init(opts->p2m_list == P2M_LIST_TREE ? 0 :
-                               opts->p2m_list == P2M_LIST_LINEAR ? 1 : -1)) )
+    if ( (rc = p2m_frames_init(publish_linear_list(si, opts))) != 0 )
         panic("mm: cannot publish the p2m frame list: %d", rc);
     step_end(&mm_boot_stats.frame_list);
 

@@ -1,50 +1,49 @@
 /*
- * The p2m auditor, and the statistics: both walk the structure and skip
- * what is shared (p2m_walk), so they cost O(private pages).
+ * The p2m auditor's core, and the statistics and digest: all walk the
+ * structure and skip what is shared (p2m_walk), so they cost O(private
+ * pages).
  *
- * The invariants (DESIGN section 2), each reported with where it broke:
+ * The invariants it checks (docs/design.md, "Invariants"), each reported
+ * with where it broke:
  *  1. every populated pfn maps back through the M2P: m2p[p2m[pfn]] == pfn;
  *     an identity entry names its own pfn;
- *  2. the shared pages are read-only wherever they are mapped, and still
+ *  2. the shared leaves are read-only wherever they are mapped, and still
  *     all INVALID;
  *  3. every leaf mfn in the tools' frame list is the mfn behind the linear
  *     array at that chunk;
  *  4. max_pfn covers every populated pfn, and the populated count kept by
- *     p2m_set is the real one, and Xen's (its current reservation);
+ *     p2m_set is the real one, and the hypervisor's;
  *  5. every L3 entry of the p2m area is present, and the shared L1s, L2s
  *     and frame-list mids hold exactly what they stand for;
  *  6. what the tools read is right: p2m_vaddr, p2m_cr3 (0 or the kernel's
- *     L4), the frame list's top below 2^27 pfns and ~0 above, and
+ *     root), the frame list's top below 2^27 pfns and ~0 above, and
  *     p2m_generation even;
- *  7. the direct map maps exactly the populated pfns, each to its mfn: a
- *     released frame is not mapped;
- *  8. no page of the p2m (a private leaf, a shared page, the L3) is free
- *     in the frame allocator;
- *  9. every frame whose role is read-only (a pagetable, a shared p2m page)
- *     is mapped read-only in every alias: the direct map, the builder's
- *     area, and a PMAP slot.
+ *  8. no page of the p2m (a private leaf, a shared page, the L3, the
+ *     frame list) is free in the allocator.
+ * Invariants 7 and 9 are about the kernel's own mappings, not the p2m's:
+ * pvmm checks them in mm/p2m_pv_audit.c.
  */
 #include "p2m_internal.h"
-#include <pvmm/pt.h>
-#include <pvmm/directmap.h>
-#include <pvmm/shared_info.h>
-#include <pvmm/printk.h>
-#include <pvmm/frame.h>
-#include <pvmm/hypercall.h>
-#include <pvmm/bootmap.h>
-#include <pvmm/layout.h>
-#include <pvmm/pmap.h>
 
 static struct p2m_audit_report last;
+static bool failed;
 
 const struct p2m_audit_report *p2m_audit_last(void)
 {
     return &last;
 }
 
+void p2m_audit_fail(const char *what, unsigned long where,
+                    unsigned long found, unsigned long expected)
+{
+    last = (struct p2m_audit_report){ what, where, found, expected };
+    p2m_be_log("p2m audit: %s %#lx: found %#lx, expected %#lx\n", what,
+               where, found, expected);
+    failed = true;
+}
+
 struct audit {
     unsigned long highest, populated, private_leaves, missing, identity;
-    int failed;
     bool count_only;            /* statistics: no look inside the leaves */
 };
 
@@ -52,26 +51,16 @@ static void report(struct p2m_walker *w, const char *what,
                    unsigned long where, unsigned long found,
                    unsigned long expected)
 {
-    struct audit *a = w->ctx;
-
-    last = (struct p2m_audit_report){ what, where, found, expected };
-    printk("p2m audit: %s %#lx: found %#lx, expected %#lx\n", what, where,
-           found, expected);
-    a->failed = -1;
+    p2m_audit_fail(what, where, found, expected);
     w->stop = true;
 }
 
-static bool is_shared_leaf(mfn_t leaf)
-{
-    return mfn_eq(leaf, p2m_shared.missing_mfn) ||
-           mfn_eq(leaf, p2m_shared.identity_mfn);
-}
+static const unsigned long *const linear = (const unsigned long *)P2M_BASE;
 
 /* Invariant 1 for one private leaf. */
 static void audit_leaf(struct p2m_walker *w, unsigned long chunk)
 {
-    const unsigned long *e = (const unsigned long *)P2M_BASE +
-                             chunk * P2M_PER_PAGE;
+    const unsigned long *e = linear + chunk * P2M_PER_PAGE;
     struct audit *a = w->ctx;
     unsigned long i, pfn;
 
@@ -95,30 +84,43 @@ static void audit_leaf(struct p2m_walker *w, unsigned long chunk)
     }
 }
 
-static void audit_chunk(struct p2m_walker *w, unsigned long chunk, pte_t pte)
+/* Chunks of a shared piece from chunk `first`, n of them, inside the size. */
+static unsigned long chunks_inside(unsigned long first, unsigned long n)
+{
+    unsigned long size_chunks = CHUNK_OF(p2m_size);
+
+    return size_chunks <= first ? 0 : MIN(n, size_chunks - first);
+}
+
+static void count_shared(struct audit *a, enum p2m_kind k, unsigned long n)
+{
+    if ( k == KIND_IDENTITY )
+        a->identity += n;
+    else
+        a->missing += n;
+}
+
+static void audit_chunk(struct p2m_walker *w, unsigned long chunk, mfn_t leaf,
+                        bool writable)
 {
     struct audit *a = w->ctx;
-    mfn_t leaf = pte_mfn(pte);
+    enum p2m_kind k = p2m_leaf_kind_of(leaf);
 
-    if ( chunk < P2M_FRAME_LIST_PFNS / P2M_PER_PAGE &&
+    if ( chunk < CHUNK_OF(P2M_FRAME_LIST_PFNS) &&
          !mfn_eq(p2m_frames_leaf(chunk), leaf) )
         return report(w, "frame list leaf of chunk", chunk,
                       mfn_x(p2m_frames_leaf(chunk)), mfn_x(leaf));
-    if ( is_shared_leaf(leaf) )
+    if ( k != KIND_REAL )
     {
-        bool inside = chunk < p2m_size / P2M_PER_PAGE;
-
-        if ( pte & _PAGE_RW )
-            report(w, "writable shared leaf behind chunk", chunk, pte,
-                   pte & ~_PAGE_RW);
-        a->missing += inside && mfn_eq(leaf, p2m_shared.missing_mfn);
-        a->identity += inside && mfn_eq(leaf, p2m_shared.identity_mfn);
+        if ( writable )
+            report(w, "writable shared leaf behind chunk", chunk, 1, 0);
+        count_shared(a, k, chunks_inside(chunk, 1));
         return;
     }
     a->private_leaves++;
     if ( a->count_only )
         return;
-    if ( frame_is_free(mfn_to_pfn(leaf)) )
+    if ( p2m_be_page_is_free(leaf) )
         return report(w, "private leaf free in the allocator, chunk", chunk,
                       mfn_x(leaf), mfn_x(leaf));
     audit_leaf(w, chunk);
@@ -128,29 +130,23 @@ static void audit_chunk(struct p2m_walker *w, unsigned long chunk, pte_t pte)
  * A GiB on a shared L1: the frame list must say the same for all of it,
  * with the shared mid of that kind or a private mid (kept once made).
  */
-static void audit_shared_gig(struct p2m_walker *w, unsigned long gig, mfn_t l1)
+static void audit_shared_gig(struct p2m_walker *w, unsigned long g, mfn_t l1)
 {
-    bool identity = mfn_eq(l1, p2m_shared.identity_pte);
-    mfn_t want = identity ? p2m_shared.identity_mfn : p2m_shared.missing_mfn;
-    mfn_t mid = p2m_frames_mid(gig);
-    struct audit *a = w->ctx;
-    unsigned long c, size_chunks = p2m_size / P2M_PER_PAGE;
-    unsigned long inside = size_chunks <= gig * P2M_PER_PAGE ? 0 :
-                           MIN(P2M_PER_PAGE, size_chunks - gig * P2M_PER_PAGE);
+    enum p2m_kind k = p2m_l1_kind_of(l1);
+    enum p2m_kind other = k == KIND_IDENTITY ? KIND_MISSING : KIND_IDENTITY;
+    mfn_t want = p2m_shared_leaf(k), mid = p2m_frames_mid(g);
+    unsigned long c;
 
-    if ( identity )
-        a->identity += inside;
-    else
-        a->missing += inside;
-    if ( gig >= P2M_FRAME_LIST_PFNS / (P2M_PER_PAGE * P2M_PER_PAGE) ||
-         mfn_eq(mid, p2m_frames_shared_mid(identity)) )
+    count_shared(w->ctx, k, chunks_inside(g * CHUNKS_PER_GIG,
+                                          CHUNKS_PER_GIG));
+    if ( g >= P2M_FRAME_LIST_PFNS / (CHUNKS_PER_GIG * P2M_PER_PAGE) ||
+         mfn_eq(mid, p2m_frames_shared_mid(k)) )
         return;
-    if ( mfn_eq(mid, p2m_frames_shared_mid(!identity)) )
-        return report(w, identity ? "frame list mid of identity GiB"
-                                  : "frame list mid of missing GiB",
-                      gig, mfn_x(mid),
-                      mfn_x(p2m_frames_shared_mid(identity)));
-    for ( c = gig * P2M_PER_PAGE; c < (gig + 1) * P2M_PER_PAGE; c++ )
+    if ( mfn_eq(mid, p2m_frames_shared_mid(other)) )
+        return report(w, k == KIND_IDENTITY ? "frame list mid of identity GiB"
+                                            : "frame list mid of missing GiB",
+                      g, mfn_x(mid), mfn_x(p2m_frames_shared_mid(k)));
+    for ( c = g * CHUNKS_PER_GIG; c < (g + 1) * CHUNKS_PER_GIG; c++ )
         if ( !mfn_eq(p2m_frames_leaf(c), want) )
             return report(w, "frame list leaf of chunk", c,
                           mfn_x(p2m_frames_leaf(c)), mfn_x(want));
@@ -159,231 +155,129 @@ static void audit_shared_gig(struct p2m_walker *w, unsigned long gig, mfn_t l1)
 /* 512 GiB on a shared L2: each GiB as if on the shared L1 it holds. */
 static void audit_shared_l2(struct p2m_walker *w, unsigned long h, mfn_t l2)
 {
-    mfn_t l1 = mfn_eq(l2, p2m_shared.identity_pmd) ? p2m_shared.identity_pte
-                                                   : p2m_shared.missing_pte;
+    enum p2m_kind k = p2m_l2_kind_of(l2);
     unsigned long g;
 
     /* Past the frame list's reach only the counts matter: one step. */
     if ( h > 0 )
-    {
-        struct audit *a = w->ctx;
-        unsigned long first = h * P2M_PER_PAGE * P2M_PER_PAGE;
-        unsigned long size_chunks = p2m_size / P2M_PER_PAGE;
-        unsigned long inside = size_chunks <= first ? 0 :
-            MIN(P2M_PER_PAGE * P2M_PER_PAGE, size_chunks - first);
-
-        if ( mfn_eq(l1, p2m_shared.identity_pte) )
-            a->identity += inside;
-        else
-            a->missing += inside;
-        return;
-    }
+        return count_shared(w->ctx, k, chunks_inside(h * CHUNKS_PER_L2,
+                                                     CHUNKS_PER_L2));
     for ( g = 0; g < P2M_PER_PAGE && !w->stop; g++ )
-        audit_shared_gig(w, g, l1);
+        audit_shared_gig(w, g, p2m_shared_l1(k));
 }
 
-/* Invariant 2: the shared leaves are all INVALID and read-only. */
-static void audit_shared_leaf(struct p2m_walker *w, pfn_t pfn,
+/* Invariant 2: a shared leaf is all INVALID. */
+static void audit_shared_leaf(struct p2m_walker *w, mfn_t leaf,
                               const char *name)
 {
-    const unsigned long *leaf = directmap_va(pfn);
-    unsigned int i, index;
-    mfn_t l1;
-    pte_t pte;
+    const unsigned long *e = p2m_be_page_va(leaf);
+    unsigned int i;
 
     for ( i = 0; i < P2M_PER_PAGE && !w->stop; i++ )
-        if ( leaf[i] != INVALID_P2M_ENTRY )
-            report(w, name, i, leaf[i], INVALID_P2M_ENTRY);
-    if ( w->stop || pt_walk(pt_kernel_root(), (unsigned long)leaf, 1, &l1,
-                            &index) )
-        return;
-    pte = pt_get_entry(l1, index);
-    if ( pte & _PAGE_RW )
-        report(w, name, pfn_x(pfn), pte, pte & ~_PAGE_RW);
+        if ( e[i] != INVALID_P2M_ENTRY )
+            report(w, name, i, e[i], INVALID_P2M_ENTRY);
 }
 
-/* A shared page: every entry of it, and what each must be. */
-struct shared_page {
-    const char *name;
-    mfn_t page;
-    unsigned long entry;        /* a whole word: a PTE or an mfn */
-};
+/*
+ * Entry i of a shared table must name child, and a shared leaf must be
+ * mapped read-only (a store would get through to 512 pfns at once).
+ */
+static void audit_shared_table(struct p2m_walker *w, const char *name,
+                               mfn_t table, unsigned int level, mfn_t child)
+{
+    unsigned int i;
+    bool writable;
+    mfn_t e;
+
+    for ( i = 0; i < P2M_PER_PAGE && !w->stop; i++ )
+    {
+        e = p2m_be_entry(table, i, &writable);
+        if ( !mfn_eq(e, child) )
+            report(w, name, i, mfn_x(e), mfn_x(child));
+        else if ( level == 1 && writable )
+            report(w, name, i, 1, 0);
+    }
+}
+
+/* Entry i of a shared frame-list mid must name leaf. */
+static void audit_shared_mid(struct p2m_walker *w, const char *name,
+                             mfn_t mid, mfn_t leaf)
+{
+    const unsigned long *e = p2m_be_page_va(mid);
+    unsigned int i;
+
+    for ( i = 0; i < P2M_PER_PAGE && !w->stop; i++ )
+        if ( e[i] != mfn_x(leaf) )
+            report(w, name, i, e[i], mfn_x(leaf));
+}
 
 /*
- * Invariant 5: entry i of every shared table and shared mid, and the L3.
- * The leaves' PTEs are read-only: a writable one would let a store into
- * a shared leaf through.
+ * Invariants 2 and 5: the shared pages and the L3, before anything walks
+ * through them (the walk would follow a bad one).
  */
-static void audit_shared_tables(struct p2m_walker *w)
+static void audit_shared_pages(struct p2m_walker *w)
 {
-    const struct shared_page pages[] = {
-        { "missing_pte entry", p2m_shared.missing_pte,
-          pte_from_mfn(p2m_shared.missing_mfn, PTE_KERNEL_RO) | pte_nx },
-        { "identity_pte entry", p2m_shared.identity_pte,
-          pte_from_mfn(p2m_shared.identity_mfn, PTE_KERNEL_RO) | pte_nx },
-        { "missing_pmd entry", p2m_shared.missing_pmd,
-          pte_from_mfn(p2m_shared.missing_pte, PT_TABLE_FLAGS) },
-        { "identity_pmd entry", p2m_shared.identity_pmd,
-          pte_from_mfn(p2m_shared.identity_pte, PT_TABLE_FLAGS) },
-        { "frame list mid_missing entry", p2m_frames_shared_mid(false),
-          mfn_x(p2m_shared.missing_mfn) },
-        { "frame list mid_identity entry", p2m_frames_shared_mid(true),
-          mfn_x(p2m_shared.identity_mfn) },
-    };
-    /* Xen and the CPU may add user/accessed/dirty/software bits: not these. */
-    const pte_t bits = PTE_ADDR_MASK | _PAGE_PRESENT | _PAGE_RW;
-    unsigned int t, i;
-    unsigned long e, want;
-    pte_t l3e;
+    const struct p2m_shared_pages *s = &p2m_shared;
+    unsigned int h;
 
-    for ( t = 0; t < ARRAY_SIZE(pages) && !w->stop; t++ )
-    {
-        const unsigned long *p = directmap_va(mfn_to_pfn(pages[t].page));
-
-        for ( i = 0; i < PT_ENTRIES && !w->stop; i++ )
-        {
-            e = t < 4 ? p[i] & bits : p[i];
-            want = t < 4 ? pages[t].entry & bits : pages[t].entry;
-            if ( e != want )
-                report(w, pages[t].name, i, p[i], pages[t].entry);
-        }
-    }
-    for ( i = 0; i < PT_ENTRIES && !w->stop; i++ )
-    {
-        l3e = pt_get_entry(p2m_shared.l3, i);
-        if ( !(l3e & _PAGE_PRESENT) )
-            report(w, "L3 entry of the p2m, not present", i, l3e,
-                   pte_from_mfn(p2m_shared.missing_pmd, PT_TABLE_FLAGS));
-    }
+    audit_shared_leaf(w, s->missing, "p2m_missing entry");
+    audit_shared_leaf(w, s->identity, "p2m_identity entry");
+    audit_shared_table(w, "missing_pte entry", s->missing_pte, 1,
+                       s->missing);
+    audit_shared_table(w, "identity_pte entry", s->identity_pte, 1,
+                       s->identity);
+    audit_shared_table(w, "missing_pmd entry", s->missing_pmd, 2,
+                       s->missing_pte);
+    audit_shared_table(w, "identity_pmd entry", s->identity_pmd, 2,
+                       s->identity_pte);
+    audit_shared_mid(w, "frame list mid_missing entry",
+                     p2m_frames_shared_mid(KIND_MISSING), s->missing);
+    audit_shared_mid(w, "frame list mid_identity entry",
+                     p2m_frames_shared_mid(KIND_IDENTITY), s->identity);
+    for ( h = 0; h < P2M_PER_PAGE && !w->stop; h++ )
+        if ( mfn_eq(p2m_be_entry(s->l3, h, NULL), INVALID_MFN) )
+            report(w, "L3 entry of the p2m, not present", h, 0,
+                   mfn_x(s->missing_pmd));
 }
 
 /* Invariant 6: what the tools read. */
 static void audit_published(struct p2m_walker *w)
 {
-    const struct arch_shared_info *a = &xen_shared_info->arch;
+    struct p2m_be_published p;
     unsigned long top = p2m_size > P2M_FRAME_LIST_PFNS
                         ? ~0UL : mfn_x(p2m_frames_top());
-    unsigned long cr3 = xen_pfn_to_cr3(mfn_x(pt_kernel_root()));
 
-    if ( a->p2m_generation & 1 )
-        report(w, "p2m_generation, odd", 0, a->p2m_generation,
-               a->p2m_generation + 1);
-    else if ( a->p2m_vaddr != P2M_BASE )
-        report(w, "p2m_vaddr", 0, a->p2m_vaddr, P2M_BASE);
-    else if ( a->p2m_cr3 && a->p2m_cr3 != cr3 )
-        report(w, "p2m_cr3", 0, a->p2m_cr3, cr3);
-    else if ( a->pfn_to_mfn_frame_list_list != top )
-        report(w, "pfn_to_mfn_frame_list_list", p2m_size,
-               a->pfn_to_mfn_frame_list_list, top);
+    p2m_be_published(&p);
+    if ( p.generation & 1 )
+        report(w, "p2m_generation, odd", 0, p.generation, p.generation + 1);
+    else if ( p.vaddr != P2M_BASE )
+        report(w, "p2m_vaddr", 0, p.vaddr, P2M_BASE);
+    else if ( p.cr3 && p.cr3 != p.cr3_expected )
+        report(w, "p2m_cr3", 0, p.cr3, p.cr3_expected);
+    else if ( p.frame_list != top )
+        report(w, "pfn_to_mfn_frame_list_list", p2m_size, p.frame_list,
+               top);
 }
 
-/* Invariant 9 for one alias PTE of pfn. */
-static void audit_alias(struct p2m_walker *w, const char *what, pfn_t pfn,
-                        pte_t pte)
-{
-    if ( (pte & _PAGE_PRESENT) && (pte & _PAGE_RW) &&
-         (pt_role(pfn) & PT_ROLE_RO) )
-        report(w, what, pfn_x(pfn), pte, pte & ~_PAGE_RW);
-}
-
-/* Invariant 7 for the 512 pfns that L1 page t maps, from first. */
-static void audit_directmap_l1(struct p2m_walker *w, const pte_t *t,
-                               unsigned long first)
-{
-    unsigned long i, e, found, expected;
-
-    for ( i = 0; i < PT_ENTRIES && first + i < directmap.nr_pfns; i++ )
-    {
-        e = p2m_get_entry(_pfn(first + i));
-        expected = e == INVALID_P2M_ENTRY || (e & IDENTITY_FRAME_BIT) ? ~0UL
-                                                                     : e;
-        found = (t[i] & _PAGE_PRESENT) ? mfn_x(pte_mfn(t[i])) : ~0UL;
-        if ( found != expected )
-            return report(w, "direct map of pfn", first + i, found,
-                          expected);
-        audit_alias(w, "writable direct-map alias of read-only pfn",
-                    _pfn(first + i), t[i]);
-    }
-}
-
-/*
- * Invariant 7: one L1 of the direct map at a time, each mapped once (this
- * runs after every test, over every pfn: it has to be cheap per pfn).
- */
-static void audit_directmap(struct p2m_walker *w)
-{
-    unsigned long pfn;
-    unsigned int index;
-    const pte_t *t;
-    mfn_t l1;
-
-    for ( pfn = 0; pfn < directmap.nr_pfns && !w->stop; pfn += PT_ENTRIES )
-    {
-        if ( pt_walk(pt_kernel_root(), (unsigned long)directmap_va(_pfn(pfn)),
-                     1, &l1, &index) )
-            return report(w, "direct map L1 of pfn, missing", pfn, 0, 1);
-        t = pt_map(l1);
-        audit_directmap_l1(w, t, pfn);
-        pt_unmap(t);
-    }
-}
-
-/* Invariant 9: the builder's area, one L1 at a time, and PMAP's slots. */
-static void audit_other_aliases(struct p2m_walker *w)
-{
-    unsigned long pfn, end = pfn_x(bootmap.mapped_end), i;
-    unsigned int index;
-    const pte_t *t;
-    pte_t pte;
-    mfn_t l1;
-
-    for ( pfn = 0; pfn < end && !w->stop; pfn += PT_ENTRIES )
-    {
-        if ( pt_walk(pt_kernel_root(), VIRT_BASE + (pfn << PAGE_SHIFT), 1,
-                     &l1, &index) )
-            continue;               /* that 2 MiB is no longer mapped */
-        t = pt_map(l1);
-        for ( i = 0; i < PT_ENTRIES && pfn + i < end && !w->stop; i++ )
-            audit_alias(w, "writable builder alias of read-only pfn",
-                        _pfn(pfn + i), t[index + i]);
-        pt_unmap(t);
-    }
-    for ( i = 0; i < PMAP_SLOTS && !w->stop; i++ )
-    {
-        if ( pt_walk(pt_kernel_root(),
-                     (unsigned long)fixmap_va(FIXMAP_PMAP_FIRST + i), 1, &l1,
-                     &index) )
-            continue;
-        pte = pt_get_entry(l1, index);
-        if ( pte & _PAGE_PRESENT )
-            audit_alias(w, "writable PMAP alias of read-only pfn",
-                        mfn_to_pfn(pte_mfn(pte)), pte);
-    }
-}
-
-/* Invariants 4 (Xen's count) and 8 (the fixed pages are not free). */
+/* Invariants 4 (the hypervisor's count) and 8 (fixed pages not free). */
 static void audit_accounting(struct p2m_walker *w)
 {
-    const pfn_t fixed[] = { p2m_shared.missing, p2m_shared.identity,
-                            mfn_to_pfn(p2m_shared.missing_pte),
-                            mfn_to_pfn(p2m_shared.identity_pte),
-                            mfn_to_pfn(p2m_shared.missing_pmd),
-                            mfn_to_pfn(p2m_shared.identity_pmd),
-                            mfn_to_pfn(p2m_shared.l3),
-                            mfn_to_pfn(p2m_frames_top()),
-                            mfn_to_pfn(p2m_frames_shared_mid(false)),
-                            mfn_to_pfn(p2m_frames_shared_mid(true)) };
-    domid_t self = DOMID_SELF;
-    long xen = HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
+    const struct p2m_shared_pages *s = &p2m_shared;
+    const mfn_t fixed[] = { s->missing, s->identity, s->missing_pte,
+                            s->identity_pte, s->missing_pmd,
+                            s->identity_pmd, s->l3, p2m_frames_top(),
+                            p2m_frames_shared_mid(KIND_MISSING),
+                            p2m_frames_shared_mid(KIND_IDENTITY) };
+    long xen = p2m_be_reservation();
     unsigned int i;
 
     if ( xen >= 0 && (unsigned long)xen != p2m_nr_populated )
         return report(w, "populated count, Xen's reservation", 0,
                       p2m_nr_populated, xen);
     for ( i = 0; i < ARRAY_SIZE(fixed); i++ )
-        if ( frame_is_free(fixed[i]) )
-            return report(w, "shared p2m page free in the allocator, pfn",
-                          pfn_x(fixed[i]), 1, 0);
+        if ( p2m_be_page_is_free(fixed[i]) )
+            return report(w, "shared p2m page free in the allocator, mfn",
+                          mfn_x(fixed[i]), 1, 0);
 }
 
 /*
@@ -398,46 +292,44 @@ static void audit_walk(struct p2m_walker *w, struct audit *a,
     *w = (struct p2m_walker){ .chunk = audit_chunk,
                               .shared_gig = audit_shared_gig,
                               .shared_l2 = audit_shared_l2, .ctx = a };
-    audit_shared_leaf(w, p2m_shared.missing, "p2m_missing entry");
-    audit_shared_leaf(w, p2m_shared.identity, "p2m_identity entry");
-    if ( !w->stop )
-        p2m_walk(w);
+    p2m_walk(w);
 }
 
-int p2m_audit(void)
+/* Invariant 4: the size and the counts against what the walk found. */
+static void audit_counts(struct p2m_walker *w, const struct audit *a)
 {
-    unsigned long max_pfn = xen_shared_info->arch.max_pfn;
-    struct p2m_walker w;
-    struct audit a = { 0 };
+    struct p2m_be_published p;
 
+    p2m_be_published(&p);
+    if ( a->populated && p.max_pfn < a->highest + 1 )
+        report(w, "max_pfn, below highest populated pfn", a->highest,
+               p.max_pfn, a->highest + 1);
+    else if ( p.max_pfn != p2m_size )
+        report(w, "max_pfn, not the p2m's size", p2m_size, p.max_pfn,
+               p2m_size);
+    else if ( a->populated != p2m_nr_populated )
+        report(w, "populated count, kept", p2m_nr_populated, a->populated,
+               p2m_nr_populated);
+}
+
+int p2m_core_audit(void)
+{
+    struct p2m_walker w = { 0 };
+    struct audit a;
+
+    failed = false;
     if ( !p2m_size )
         return 0;
-    /* The tables the walk trusts come first: it would follow a bad one. */
-    w = (struct p2m_walker){ .ctx = &a };
-    audit_shared_tables(&w);
-    if ( a.failed )
-        return -1;
-    audit_walk(&w, &a, false);
-    if ( a.failed )
-        return -1;
-    if ( a.populated && max_pfn < a.highest + 1 )
-        report(&w, "max_pfn, below highest populated pfn", a.highest,
-               max_pfn, a.highest + 1);
-    else if ( max_pfn != p2m_size )
-        report(&w, "max_pfn, not the p2m's size", p2m_size, max_pfn,
-               p2m_size);
-    else if ( a.populated != p2m_nr_populated )
-        report(&w, "populated count, kept", p2m_nr_populated, a.populated,
-               p2m_nr_populated);
-    if ( !a.failed )
+    audit_shared_pages(&w);
+    if ( !failed )
+        audit_walk(&w, &a, false);
+    if ( !failed )
+        audit_counts(&w, &a);
+    if ( !failed )
         audit_accounting(&w);
-    if ( !a.failed )
+    if ( !failed )
         audit_published(&w);
-    if ( !a.failed )
-        audit_directmap(&w);
-    if ( !a.failed )
-        audit_other_aliases(&w);
-    return a.failed;
+    return failed ? -1 : 0;
 }
 
 void p2m_get_stats(struct p2m_stats *st)
@@ -472,17 +364,19 @@ static void digest_word(struct digest *d, uint64_t w)
     }
 }
 
-static void digest_chunk(struct p2m_walker *w, unsigned long chunk, pte_t pte)
+static void digest_chunk(struct p2m_walker *w, unsigned long chunk,
+                         mfn_t leaf, bool writable)
 {
-    const unsigned long *e = (const unsigned long *)P2M_BASE +
-                             chunk * P2M_PER_PAGE;
+    const unsigned long *e = linear + chunk * P2M_PER_PAGE;
     struct digest *d = w->ctx;
     unsigned long i;
 
-    if ( is_shared_leaf(pte_mfn(pte)) || chunk >= p2m_size / P2M_PER_PAGE )
+    (void)writable;
+    if ( p2m_leaf_kind_of(leaf) != KIND_REAL ||
+         chunk >= CHUNK_OF(p2m_size) )
         return;
     for ( i = 0; i < P2M_PER_PAGE; i++ )
-        if ( e[i] != INVALID_P2M_ENTRY && !(e[i] & IDENTITY_FRAME_BIT) )
+        if ( p2m_entry_is_populated(e[i]) )
         {
             digest_word(d, chunk * P2M_PER_PAGE + i);
             digest_word(d, e[i]);

@@ -11,9 +11,9 @@
  * non-RAM pfn below the end of the last RAM range and, as dom0, everything
  * above it (MMIO).  A domU has no MMIO: above its RAM, up to the p2m's
  * size, pfns are missing (room to balloon into), and beyond the p2m they
- * read identity like any pfn there.  As dom0 the builder populated pfns 0..nr_pages-1 regardless of the
- * map, so pfns in the 640 KiB-1 MiB hole (and in the PCI hole, with more
- * than ~3 GiB) hold frames.  Those frames are moved, not lost: each run
+ * read identity like any pfn there.  As dom0 the builder populated pfns
+ * 0..nr_pages-1 regardless of the map, so pfns in the 640 KiB-1 MiB hole
+ * (and in the PCI hole, with more than ~3 GiB) hold frames.  Those frames are moved, not lost: each run
  * gets unpopulated RAM pfns above nr_pages (M2P updated with
  * MMU_MACHPHYS_UPDATE), and the boot view reads them there.  The image
  * starts 2 MiB in (linker.ld), so no hole overlaps anything in use.
@@ -26,7 +26,7 @@
  * dropped the builder's mapping of it, and the populated count is then
  * nr_pages less the released frames.
  */
-#include "p2m_internal.h"
+#include <pvmm/p2m_boot.h>
 #include <pvmm/hypercall.h>
 #include <pvmm/memory.h>
 #include <pvmm/multicall.h>
@@ -66,6 +66,11 @@ static unsigned int nr_releases;
 static unsigned long remap_left, released_pages;
 static unsigned long ram_end, populated_end;
 static bool above_ram_is_identity;
+
+bool p2m_e820_above_ram_is_identity(void)
+{
+    return above_ram_is_identity;
+}
 
 bool p2m_e820_is_identity(unsigned long pfn)
 {
@@ -258,7 +263,8 @@ static int remap_holes(void)
 
         if ( first >= end )
             continue;
-        if ( end > pfn_x(boot_va_to_pfn(_text)) && first < pfn_x(bootmap.used_end) )
+        if ( end > pfn_x(boot_va_to_pfn(_text)) &&
+             first < pfn_x(bootmap.used_end) )
             panic("p2m: E820 hole at pfns %#lx-%#lx overlaps the kernel's "
                   "area", first, end - 1);
         if ( (rc = move_run(first, end, &cursor)) != 0 )

@@ -22,35 +22,22 @@
  * it, so there are at most 512, 2 MiB.
  */
 #include "p2m_internal.h"
-#include <pvmm/frame.h>
-#include <pvmm/directmap.h>
-#include <pvmm/shared_info.h>
-#include <pvmm/pt.h>
 
-#define MIDS            512UL
-#define CHUNKS_PER_MID  512UL
+/* The tree's reach: 512 mids of 512 leaves of 512 pfns. */
+#define NR_MIDS     P2M_PER_PAGE
 
 static unsigned long *top;
 static mfn_t top_mfn, mid_missing, mid_identity;
 static unsigned long nr_private_mids;
 
-static unsigned long *page_of(mfn_t mfn)
-{
-    return directmap_va(mfn_to_pfn(mfn));
-}
-
 static unsigned long *new_page(mfn_t *mfn, unsigned long fill)
 {
-    pfn_t pfn = frame_alloc();
     unsigned long *p;
-    unsigned int i;
 
-    if ( pfn_eq(pfn, INVALID_PFN) )
+    *mfn = p2m_be_page_alloc(&p);
+    if ( mfn_eq(*mfn, INVALID_MFN) )
         return NULL;
-    p = directmap_va(pfn);
-    for ( i = 0; i < 512; i++ )
-        p[i] = fill;
-    *mfn = pfn_to_mfn(pfn);
+    p2m_page_fill(p, fill);
     return p;
 }
 
@@ -58,18 +45,18 @@ static unsigned long *new_page(mfn_t *mfn, unsigned long fill)
 static mfn_t shared_mid_leaf(mfn_t mid)
 {
     if ( mfn_eq(mid, mid_missing) )
-        return p2m_shared.missing_mfn;
+        return p2m_shared.missing;
     if ( mfn_eq(mid, mid_identity) )
-        return p2m_shared.identity_mfn;
+        return p2m_shared.identity;
     return INVALID_MFN;
 }
 
 int p2m_frames_prepare(unsigned long chunk)
 {
-    unsigned long g = chunk / CHUNKS_PER_MID;
+    unsigned long g = chunk / CHUNKS_PER_GIG;
     mfn_t mid, fill;
 
-    if ( !top || g >= MIDS )
+    if ( !top || g >= NR_MIDS )
         return 0;                   /* beyond the tree's reach */
     fill = shared_mid_leaf(_mfn(top[g]));
     if ( mfn_eq(fill, INVALID_MFN) )
@@ -83,22 +70,22 @@ int p2m_frames_prepare(unsigned long chunk)
 
 int p2m_frames_set_leaf(unsigned long chunk, mfn_t leaf)
 {
-    unsigned long g = chunk / CHUNKS_PER_MID;
+    unsigned long g = chunk / CHUNKS_PER_GIG;
     int rc;
 
-    if ( !top || g >= MIDS )
+    if ( !top || g >= NR_MIDS )
         return 0;                   /* beyond the tree's reach */
     if ( mfn_eq(leaf, shared_mid_leaf(_mfn(top[g]))) )
         return 0;                   /* the shared mid says so already */
     if ( (rc = p2m_frames_prepare(chunk)) != 0 )
         return rc;
-    page_of(_mfn(top[g]))[chunk % CHUNKS_PER_MID] = mfn_x(leaf);
+    p2m_be_page_va(_mfn(top[g]))[chunk % CHUNKS_PER_GIG] = mfn_x(leaf);
     return 0;
 }
 
 mfn_t p2m_frames_mid(unsigned long gig)
 {
-    return top && gig < MIDS ? _mfn(top[gig]) : INVALID_MFN;
+    return top && gig < NR_MIDS ? _mfn(top[gig]) : INVALID_MFN;
 }
 
 mfn_t p2m_frames_top(void)
@@ -106,26 +93,24 @@ mfn_t p2m_frames_top(void)
     return top_mfn;
 }
 
-mfn_t p2m_frames_shared_mid(bool identity)
+mfn_t p2m_frames_shared_mid(enum p2m_kind k)
 {
-    return identity ? mid_identity : mid_missing;
+    return k == KIND_IDENTITY ? mid_identity : mid_missing;
 }
 
 mfn_t p2m_frames_leaf(unsigned long chunk)
 {
-    if ( !top || chunk >= MIDS * CHUNKS_PER_MID )
+    unsigned long g = chunk / CHUNKS_PER_GIG;
+
+    if ( !top || g >= NR_MIDS )
         return INVALID_MFN;
-    return _mfn(page_of(_mfn(top[chunk / CHUNKS_PER_MID]))
-                [chunk % CHUNKS_PER_MID]);
+    return _mfn(p2m_be_page_va(_mfn(top[g]))[chunk % CHUNKS_PER_GIG]);
 }
 
 void p2m_frames_set_size(unsigned long size)
 {
-    struct arch_shared_info *a = &xen_shared_info->arch;
-
-    a->max_pfn = size;
-    a->pfn_to_mfn_frame_list_list = size > P2M_FRAME_LIST_PFNS ? ~0UL
-                                                               : mfn_x(top_mfn);
+    p2m_be_publish_size(size, size > P2M_FRAME_LIST_PFNS ? INVALID_MFN
+                                                         : top_mfn);
 }
 
 unsigned long p2m_frames_pages(void)
@@ -134,59 +119,48 @@ unsigned long p2m_frames_pages(void)
 }
 
 /* The frame list mirrors the structure: each walked piece, its entries. */
-static void init_chunk(struct p2m_walker *w, unsigned long chunk, pte_t pte)
+static void init_chunk(struct p2m_walker *w, unsigned long chunk, mfn_t leaf,
+                       bool writable)
 {
     int *rc = w->ctx;
 
+    (void)writable;
     if ( !*rc )
-        *rc = p2m_frames_set_leaf(chunk, pte_mfn(pte));
+        *rc = p2m_frames_set_leaf(chunk, leaf);
     w->stop = *rc != 0;
 }
 
-static void init_shared_gig(struct p2m_walker *w, unsigned long gig, mfn_t l1)
+static void init_shared_gig(struct p2m_walker *w, unsigned long g, mfn_t l1)
 {
     (void)w;
-    if ( gig < MIDS )
-        top[gig] = mfn_x(mfn_eq(l1, p2m_shared.identity_pte) ? mid_identity
-                                                            : mid_missing);
+    if ( g < NR_MIDS )
+        top[g] = mfn_x(p2m_frames_shared_mid(p2m_l1_kind_of(l1)));
 }
 
 static void init_shared_l2(struct p2m_walker *w, unsigned long h, mfn_t l2)
 {
     unsigned long g;
 
-    for ( g = 0; h == 0 && g < MIDS; g++ )
-        init_shared_gig(w, g, mfn_eq(l2, p2m_shared.identity_pmd)
-                              ? p2m_shared.identity_pte
-                              : p2m_shared.missing_pte);
+    for ( g = 0; h == 0 && g < NR_MIDS; g++ )
+        init_shared_gig(w, g, p2m_shared_l1(p2m_l2_kind_of(l2)));
 }
 
-int p2m_frames_init(int linear)
+int p2m_frames_init(bool linear)
 {
-    struct arch_shared_info *a = &xen_shared_info->arch;
     int rc = 0;
     struct p2m_walker w = { .chunk = init_chunk,
                             .shared_gig = init_shared_gig,
                             .shared_l2 = init_shared_l2, .ctx = &rc };
 
-    if ( !new_page(&mid_missing, mfn_x(p2m_shared.missing_mfn)) ||
-         !new_page(&mid_identity, mfn_x(p2m_shared.identity_mfn)) ||
+    if ( !new_page(&mid_missing, mfn_x(p2m_shared.missing)) ||
+         !new_page(&mid_identity, mfn_x(p2m_shared.identity)) ||
          !(top = new_page(&top_mfn, mfn_x(mid_missing))) )
         return -XEN_ENOMEM;
     /* Only the first 512 GiB: the callbacks ignore what is past it. */
     p2m_walk_first(&w, 1);
     if ( rc )
         return rc;
-    /*
-     * The linear list only for tools that say they read it (as Linux
-     * does): with p2m_cr3 set, Xen 4.17's save and dump-core walk our
-     * pagetables to P2M_BASE instead of reading the frame list.
-     */
-    a->p2m_vaddr = P2M_BASE;
-    if ( linear < 0 )
-        linear = !!(p2m_start_info->flags & SIF_VIRT_P2M_4TOOLS);
-    if ( linear )
-        a->p2m_cr3 = xen_pfn_to_cr3(mfn_x(pt_kernel_root()));
+    p2m_be_publish_linear(linear);
     wmb();
     p2m_frames_set_size(p2m_size);
     return 0;

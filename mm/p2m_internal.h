@@ -1,56 +1,78 @@
 /*
- * State shared by the p2m's files (mm/p2m*.c); not for other modules.
+ * What the files of the portable p2m core share (mm/p2m_shape.c,
+ * mm/p2m_revector.c, mm/p2m_set.c, mm/p2m_frames.c, mm/p2m_audit.c,
+ * mm/p2m_map.c); nothing outside the core includes it.
+ *
+ * Positions in the structure are numbers, not addresses:
+ *   chunk c  = pfn / 512          one leaf, one L1 entry
+ *   gig g    = c / 512            one L1, one L2 entry (1 GiB of pfns)
+ *   h        = g / 512            one L2, one L3 entry (512 GiB)
  */
 #ifndef PVMM_P2M_INTERNAL_H
 #define PVMM_P2M_INTERNAL_H
 
-#include <pvmm/p2m.h>
-#include <pvmm/p2m_tree.h>
-#include <pvmm/pte.h>
+#include <pvmm/p2m_core.h>
+#include "p2m_backend.h"
 
-/* The shared pages of the linear p2m (DESIGN section 2). */
-struct p2m_shared {
-    pfn_t missing, identity;        /* leaves: 512 x INVALID each */
-    mfn_t missing_mfn, identity_mfn;
-    mfn_t missing_pte, identity_pte;    /* L1s: 512 x the leaf, read-only */
-    mfn_t missing_pmd;              /* L2: 512 x missing_pte */
-    mfn_t identity_pmd;             /* L2: 512 x identity_pte (dom0's MMIO) */
-    mfn_t l3;                       /* the p2m's own L3, L4 slot 402 */
-};
+#define CHUNKS_PER_GIG      P2M_PER_PAGE
+#define CHUNKS_PER_L2       (P2M_PER_PAGE * P2M_PER_PAGE)
+#define CHUNK_OF(pfn)       ((pfn) / P2M_PER_PAGE)
 
-extern struct p2m_shared p2m_shared;
-extern start_info_t *p2m_start_info;
-extern unsigned long p2m_max_reservation;
+/* What a piece of the structure holds. */
+enum p2m_kind { KIND_MISSING, KIND_IDENTITY, KIND_REAL };
 
-/* What the M2P says of mfn; ~0 if the mfn is beyond it. */
-unsigned long p2m_m2p_raw(mfn_t mfn);
+/* The shared pages (mm/p2m_shape.c); built once, never freed. */
+extern struct p2m_shared_pages p2m_shared;
 
-/* Before revector: the entry from the tree and the E820 overlay. */
-unsigned long p2m_boot_entry(unsigned long pfn);
-void p2m_boot_release(void);
-void p2m_boot_crosscheck(void);
+/* p2m_size when built: p2m_trim() never goes below it. */
+extern unsigned long p2m_built_size;
+/* struct p2m_build's nr_pages, for the map's caption. */
+extern unsigned long p2m_boot_pages;
 
-/* mm/p2m_e820.c */
-bool p2m_e820_is_identity(unsigned long pfn);
-bool p2m_e820_move_source(unsigned long pfn, unsigned long *source);
-unsigned long p2m_e820_ram_end(void);
-unsigned long p2m_e820_moved_to(unsigned long pfn);
-unsigned long p2m_e820_populated_end(void);
+/* What is unwritten reads as (struct p2m_build). */
+enum p2m_kind p2m_unwritten_kind(void);
+void p2m_set_unwritten(bool identity);
 
-/* mm/p2m_linear.c */
-mfn_t p2m_chunk_leaf(unsigned long chunk);
+/* The shared leaf, L1 and L2 of a kind (KIND_MISSING or KIND_IDENTITY). */
+mfn_t p2m_shared_leaf(enum p2m_kind k);
+mfn_t p2m_shared_l1(enum p2m_kind k);
+mfn_t p2m_shared_l2(enum p2m_kind k);
+/* The kind a shared page of that level stands for; KIND_REAL if private. */
+enum p2m_kind p2m_leaf_kind_of(mfn_t leaf);
+enum p2m_kind p2m_l1_kind_of(mfn_t l1);
+enum p2m_kind p2m_l2_kind_of(mfn_t l2);
+
+/* The entry a pfn holds in a page of kind k (not KIND_REAL). */
+static inline unsigned long p2m_kind_entry(enum p2m_kind k, unsigned long pfn)
+{
+    return k == KIND_IDENTITY ? IDENTITY_FRAME(pfn) : INVALID_P2M_ENTRY;
+}
+
+
+/* Builds the shared pages (inside the caller's batch); 0 or -XEN_ENOMEM. */
+int p2m_shared_build(void);
+
+/* The tables above chunk c, as the hardware walks them. */
+mfn_t p2m_l2_of(unsigned long c);
+mfn_t p2m_l1_of(unsigned long c);
+
+/* Lookups past p2m_size and in shared chunks (the slow path). */
+unsigned long p2m_linear_resolve(unsigned long pfn);
+
+/* p2m_generation odd while the structure changes (docs/p2m.md). */
+void p2m_generation_begin(void);
+void p2m_generation_end(void);
 
 /*
- * What the structure holds where nothing private is: past p2m_size, and
- * where p2m_set() never wrote.  dom0: identity (its memory map calls
- * everything past the host's RAM MMIO); a domU: missing (room to balloon).
+ * Visits the structure below the L3, skipping what is shared: the
+ * auditor and the statistics cost O(private pages), however sparse the
+ * p2m (2^32 pfns populated terabytes apart is a handful of pages).
  */
-bool p2m_unwritten_is_identity(void);
-
 struct p2m_walker {
-    /* Every chunk under a private L1, with the PTE that maps its leaf. */
-    void (*chunk)(struct p2m_walker *w, unsigned long chunk, pte_t pte);
-    /* Every 1 GiB group mapped by a shared L1 (optional). */
+    /* Every chunk under a private L1, with its leaf and its mapping. */
+    void (*chunk)(struct p2m_walker *w, unsigned long chunk, mfn_t leaf,
+                  bool writable);
+    /* Every GiB mapped by a shared L1 (optional). */
     void (*shared_gig)(struct p2m_walker *w, unsigned long gig, mfn_t l1);
     /* Every 512 GiB mapped by a shared L2 (optional). */
     void (*shared_l2)(struct p2m_walker *w, unsigned long h, mfn_t l2);
@@ -61,8 +83,6 @@ struct p2m_walker {
 void p2m_walk(struct p2m_walker *w);
 /* The same, over the first nr_l3 entries of the L3 only. */
 void p2m_walk_first(struct p2m_walker *w, unsigned int nr_l3);
-void p2m_generation_begin(void);
-void p2m_generation_end(void);
 
 /* mm/p2m_frames.c */
 /*
@@ -74,10 +94,9 @@ int p2m_frames_prepare(unsigned long chunk);
 /* Records chunk's leaf (allocating a private mid if the GiB has none). */
 int p2m_frames_set_leaf(unsigned long chunk, mfn_t leaf);
 void p2m_frames_set_size(unsigned long size);
-mfn_t p2m_frames_leaf(unsigned long chunk);
 mfn_t p2m_frames_mid(unsigned long gig);
 /* mid_identity, or mid_missing: the shared mids. */
-mfn_t p2m_frames_shared_mid(bool identity);
+mfn_t p2m_frames_shared_mid(enum p2m_kind k);
 mfn_t p2m_frames_top(void);
 unsigned long p2m_frames_pages(void);
 

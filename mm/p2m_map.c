@@ -22,11 +22,9 @@
  *
  * It only reads, through p2m_walk: O(private pages), however sparse.
  * Not locked: call it where nothing changes the p2m (boot, between tests).
+ * Part of the portable core: it prints through p2m_be_log only.
  */
 #include "p2m_internal.h"
-#include <pvmm/printk.h>
-#include <pvmm/shared_info.h>
-#include <pvmm/lib.h>
 
 #define LINE_RUNS   10      /* runs per line: "P*512," is at most 6 */
 
@@ -47,24 +45,43 @@ struct map_state {
     unsigned long id_l2_first, id_l2_end;       /* identity_pmd run */
 };
 
+/* Appends ",K*N" (no comma first in a line) to buf at *len. */
+static void append_run(char *buf, size_t *len, bool first, char kind,
+                       unsigned int n)
+{
+    char digits[4];
+    unsigned int nd = 0;
+
+    if ( !first )
+        buf[(*len)++] = ',';
+    buf[(*len)++] = kind;
+    buf[(*len)++] = '*';
+    do
+        digits[nd++] = '0' + n % 10;
+    while ( (n /= 10) != 0 );
+    while ( nd )
+        buf[(*len)++] = digits[--nd];
+    buf[*len] = '\0';
+}
+
 static void print_runs(const struct map_state *m)
 {
     unsigned int i = 0, n, runs = 0;
-    char buf[96];
+    char buf[LINE_RUNS * 7 + 1];    /* ",K*512" at most, per run */
     size_t len = 0;
 
     while ( i < m->nr )
     {
         for ( n = 1; i + n < m->nr && m->kind[i + n] == m->kind[i]; n++ )
             continue;
-        len += snprintf(buf + len, sizeof(buf) - len, "%s%c*%u",
-                        runs % LINE_RUNS ? "," : "", run_letter[m->kind[i]],
-                        n);
+        append_run(buf, &len, runs % LINE_RUNS == 0, run_letter[m->kind[i]],
+                   n);
         i += n;
         if ( ++runs % LINE_RUNS == 0 || i == m->nr )
         {
-            printk("P2M-MAP gig g=%#lx %s%s\n", m->gig,
-                   runs <= LINE_RUNS ? "l1=private chunks=" : "more=", buf);
+            p2m_be_log("P2M-MAP gig g=%#lx %s%s\n", m->gig,
+                       runs <= LINE_RUNS ? "l1=private chunks=" : "more=",
+                       buf);
             len = 0;
         }
     }
@@ -75,7 +92,7 @@ static void note_l2(struct map_state *m, unsigned long gig)
     unsigned long h = gig / P2M_PER_PAGE;
 
     if ( h != m->last_l2 )
-        printk("P2M-MAP l2 h=%#lx\n", h);
+        p2m_be_log("P2M-MAP l2 h=%#lx\n", h);
     m->last_l2 = h;
 }
 
@@ -84,12 +101,12 @@ static void flush_shared(struct map_state *m)
     if ( m->shared_end == m->shared_first )
         return;
     if ( m->shared_end - m->shared_first == 1 )
-        printk("P2M-MAP gig g=%#lx l1=%s\n", m->shared_first,
-               m->shared_identity ? "identity" : "missing");
+        p2m_be_log("P2M-MAP gig g=%#lx l1=%s\n", m->shared_first,
+                   m->shared_identity ? "identity" : "missing");
     else
-        printk("P2M-MAP gig g=%#lx-%#lx l1=%s\n", m->shared_first,
-               m->shared_end - 1, m->shared_identity ? "identity"
-                                                     : "missing");
+        p2m_be_log("P2M-MAP gig g=%#lx-%#lx l1=%s\n", m->shared_first,
+                   m->shared_end - 1, m->shared_identity ? "identity"
+                                                         : "missing");
     m->shared_first = m->shared_end;
 }
 
@@ -101,11 +118,12 @@ static void flush_gig(struct map_state *m)
     m->nr = 0;
 }
 
-static void map_chunk(struct p2m_walker *w, unsigned long chunk, pte_t pte)
+static void map_chunk(struct p2m_walker *w, unsigned long chunk, mfn_t leaf,
+                      bool writable)
 {
     struct map_state *m = w->ctx;
-    mfn_t leaf = pte_mfn(pte);
 
+    (void)writable;
     if ( chunk / P2M_PER_PAGE != m->gig || !m->nr )
     {
         flush_gig(m);
@@ -113,8 +131,8 @@ static void map_chunk(struct p2m_walker *w, unsigned long chunk, pte_t pte)
         m->gig = chunk / P2M_PER_PAGE;
         note_l2(m, m->gig);
     }
-    m->kind[m->nr++] = mfn_eq(leaf, p2m_shared.missing_mfn) ? RUN_MISSING
-                       : mfn_eq(leaf, p2m_shared.identity_mfn) ? RUN_IDENTITY
+    m->kind[m->nr++] = mfn_eq(leaf, p2m_shared.missing) ? RUN_MISSING
+                       : mfn_eq(leaf, p2m_shared.identity) ? RUN_IDENTITY
                        : RUN_PRIVATE;
 }
 
@@ -139,10 +157,10 @@ static void flush_identity_l2s(struct map_state *m)
     if ( m->id_l2_end == m->id_l2_first )
         return;
     if ( m->id_l2_end - m->id_l2_first == 1 )
-        printk("P2M-MAP l2 h=%#lx shared=identity\n", m->id_l2_first);
+        p2m_be_log("P2M-MAP l2 h=%#lx shared=identity\n", m->id_l2_first);
     else
-        printk("P2M-MAP l2 h=%#lx-%#lx shared=identity\n", m->id_l2_first,
-               m->id_l2_end - 1);
+        p2m_be_log("P2M-MAP l2 h=%#lx-%#lx shared=identity\n", m->id_l2_first,
+                   m->id_l2_end - 1);
     m->id_l2_first = m->id_l2_end;
 }
 
@@ -172,20 +190,20 @@ void p2m_map_dump(const char *label)
     if ( !p2m_size )
         return;
     m = (struct map_state){ .last_l2 = ~0UL };
-    printk("P2M-MAP begin label=%s size=%#lx populated=%lu nr_pages=%lu\n",
-           label, p2m_size, p2m_nr_populated, p2m_start_info->nr_pages);
-    printk("P2M-MAP shared missing=%#lx identity=%#lx missing_pte=%#lx "
-           "identity_pte=%#lx missing_pmd=%#lx identity_pmd=%#lx\n",
-           mfn_x(p2m_shared.missing_mfn), mfn_x(p2m_shared.identity_mfn),
-           mfn_x(p2m_shared.missing_pte), mfn_x(p2m_shared.identity_pte),
-           mfn_x(p2m_shared.missing_pmd), mfn_x(p2m_shared.identity_pmd));
+    p2m_be_log("P2M-MAP begin label=%s size=%#lx populated=%lu nr_pages=%lu\n",
+               label, p2m_size, p2m_nr_populated, p2m_boot_pages);
+    p2m_be_log("P2M-MAP shared missing=%#lx identity=%#lx missing_pte=%#lx "
+               "identity_pte=%#lx missing_pmd=%#lx identity_pmd=%#lx\n",
+               mfn_x(p2m_shared.missing), mfn_x(p2m_shared.identity),
+               mfn_x(p2m_shared.missing_pte), mfn_x(p2m_shared.identity_pte),
+               mfn_x(p2m_shared.missing_pmd), mfn_x(p2m_shared.identity_pmd));
     p2m_walk(&w);
     flush_gig(&m);
     flush_identity_l2s(&m);
     p2m_get_stats(&s);
-    printk("P2M-MAP end label=%s leaves=%lu l1=%lu l2=%lu frame_list=%lu "
-           "missing_maps=%lu identity_maps=%lu shared_l1_maps=%lu "
-           "shared_l2_maps=%lu\n", label, s.private_leaves, s.private_l1,
-           s.private_l2, s.frame_list_pages, s.missing_leaf_maps,
-           s.identity_leaf_maps, s.shared_l1_maps, s.shared_l2_maps);
+    p2m_be_log("P2M-MAP end label=%s leaves=%lu l1=%lu l2=%lu frame_list=%lu "
+               "missing_maps=%lu identity_maps=%lu shared_l1_maps=%lu "
+               "shared_l2_maps=%lu\n", label, s.private_leaves, s.private_l1,
+               s.private_l2, s.frame_list_pages, s.missing_leaf_maps,
+               s.identity_leaf_maps, s.shared_l1_maps, s.shared_l2_maps);
 }

@@ -9,16 +9,6 @@
 #include <pvmm/xen.h>
 #include <pvmm/lib.h>
 
-#define PER_PAGE 512
-
-static void fill_words(void *page, unsigned long val)
-{
-    unsigned long *w = page;
-    unsigned int i;
-
-    for ( i = 0; i < PER_PAGE; i++ )
-        w[i] = val;
-}
 
 static int build_shared(struct p2m_tree *t, const struct p2m_tree_pages *pg)
 {
@@ -27,24 +17,25 @@ static int build_shared(struct p2m_tree *t, const struct p2m_tree_pages *pg)
     t->missing = pg->alloc();
     if ( !t->top || !t->mid_missing || !t->missing )
         return -XEN_ENOMEM;
-    fill_words(t->missing, ~0UL);
-    fill_words(t->mid_missing, (unsigned long)t->missing);
-    fill_words(t->top, (unsigned long)t->mid_missing);
+    p2m_page_fill(t->missing, ~0UL);
+    p2m_page_fill((unsigned long *)t->mid_missing, (unsigned long)t->missing);
+    p2m_page_fill((unsigned long *)t->top, (unsigned long)t->mid_missing);
     return 0;
 }
 
 /* The leaf for chunk c: into the list, or a padded copy for the tail. */
 static unsigned long *leaf_for(struct p2m_tree *t, const unsigned long *list,
-                               unsigned long c, const struct p2m_tree_pages *pg)
+                               unsigned long c,
+                               const struct p2m_tree_pages *pg)
 {
-    unsigned long first = c * PER_PAGE, n = t->nr - first, i;
+    unsigned long first = c * P2M_PER_PAGE, n = t->nr - first, i;
 
-    if ( n >= PER_PAGE )
+    if ( n >= P2M_PER_PAGE )
         return (unsigned long *)&list[first];
     t->tail = pg->alloc();
     if ( !t->tail )
         return NULL;
-    for ( i = 0; i < PER_PAGE; i++ )
+    for ( i = 0; i < P2M_PER_PAGE; i++ )
         t->tail[i] = i < n ? list[first + i] : ~0UL;
     return t->tail;
 }
@@ -52,7 +43,7 @@ static unsigned long *leaf_for(struct p2m_tree *t, const unsigned long *list,
 int p2m_tree_build(struct p2m_tree *t, const unsigned long *list,
                    unsigned long nr, const struct p2m_tree_pages *pg)
 {
-    unsigned long c, chunks = (nr + PER_PAGE - 1) / PER_PAGE;
+    unsigned long c, chunks = (nr + P2M_PER_PAGE - 1) / P2M_PER_PAGE;
     unsigned long **mid;
     int rc;
 
@@ -65,17 +56,17 @@ int p2m_tree_build(struct p2m_tree *t, const unsigned long *list,
 
     for ( c = 0; c < chunks; c++ )
     {
-        unsigned long ***slot = &t->top[c / PER_PAGE];
+        unsigned long ***slot = &t->top[c / P2M_PER_PAGE];
 
         if ( *slot == t->mid_missing )
         {
             if ( !(mid = pg->alloc()) )
                 return -XEN_ENOMEM;
-            fill_words(mid, (unsigned long)t->missing);
+            p2m_page_fill((unsigned long *)mid, (unsigned long)t->missing);
             *slot = mid;
         }
-        (*slot)[c % PER_PAGE] = leaf_for(t, list, c, pg);
-        if ( !(*slot)[c % PER_PAGE] )
+        (*slot)[c % P2M_PER_PAGE] = leaf_for(t, list, c, pg);
+        if ( !(*slot)[c % P2M_PER_PAGE] )
             return -XEN_ENOMEM;
     }
     return 0;
@@ -87,7 +78,7 @@ void p2m_tree_destroy(struct p2m_tree *t, const struct p2m_tree_pages *pg)
 
     if ( !t->top )
         return;
-    for ( i = 0; i < PER_PAGE; i++ )
+    for ( i = 0; i < P2M_PER_PAGE; i++ )
         if ( t->top[i] != t->mid_missing )
             pg->free(t->top[i]);
     if ( t->tail )

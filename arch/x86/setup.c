@@ -1,5 +1,6 @@
 /*
- * From head.S to the test run: the boot sequence of DESIGN section 1.
+ * From head.S to the test run: the boot sequence of docs/design.md,
+ * "start_kernel".
  */
 #include <pvmm/hypercall.h>
 #include <pvmm/shared_info.h>
@@ -12,7 +13,7 @@
 #include <pvmm/layout.h>
 #include <pvmm/cpu.h>
 #include <pvmm/mm.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 #include <pvmm/bench.h>
 #include <pvmm/inject.h>
 

@@ -1,5 +1,6 @@
 /*
- * Memory management bring-up (mm/mm.c), in the order of DESIGN section 1.
+ * Memory management bring-up (mm/mm.c), in the order of docs/design.md,
+ * "mm bring-up".
  */
 #ifndef PVMM_MM_H
 #define PVMM_MM_H
@@ -28,6 +29,10 @@ extern struct mm_boot_stats mm_boot_stats;
 struct boot_options;
 
 /* Panics if any step fails: nothing can run on a half-built tree. */
-void mm_init(const start_info_t *si, const struct boot_options *opts);
+/*
+ * Not const: the revector points si->mfn_list at the linear p2m, where
+ * the tools look for it.
+ */
+void mm_init(start_info_t *si, const struct boot_options *opts);
 
 #endif /* PVMM_MM_H */

@@ -13,9 +13,10 @@
 #ifndef PVMM_P2M_TREE_H
 #define PVMM_P2M_TREE_H
 
-#include <pvmm/types.h>
+#include <pvmm/p2m.h>
 
-#define P2M_TREE_PFNS   (1UL << 27)
+/* Three levels of P2M_PER_PAGE: 2^27 pfns. */
+#define P2M_TREE_PFNS   (P2M_PER_PAGE * P2M_PER_PAGE * P2M_PER_PAGE)
 
 struct p2m_tree {
     unsigned long ***top;
@@ -40,7 +41,8 @@ static inline unsigned long p2m_tree_lookup(const struct p2m_tree *t,
 {
     if ( pfn >= P2M_TREE_PFNS )
         return ~0UL;
-    return t->top[pfn >> 18][(pfn >> 9) & 511][pfn & 511];
+    return t->top[pfn / (P2M_PER_PAGE * P2M_PER_PAGE)]
+                 [pfn / P2M_PER_PAGE % P2M_PER_PAGE][pfn % P2M_PER_PAGE];
 }
 
 #endif /* PVMM_P2M_TREE_H */

@@ -5,7 +5,7 @@
 #include <pvmm/pt.h>
 #include <pvmm/mmu_lazy.h>
 #include <pvmm/frame.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 #include <pvmm/multicall.h>
 #include <pvmm/printk.h>
 

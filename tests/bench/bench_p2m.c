@@ -4,7 +4,7 @@
  * warm-up; then the slow paths (missing and identity pfns).
  */
 #include <pvmm/bench.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 #include <pvmm/p2m_tree.h>
 #include <pvmm/frame.h>
 #include <pvmm/directmap.h>

@@ -6,7 +6,7 @@
  */
 #include <pvmm/bench.h>
 #include <pvmm/balloon.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 #include <pvmm/pte.h>
 #include <pvmm/printk.h>
 

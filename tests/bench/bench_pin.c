@@ -6,7 +6,7 @@
 #include <pvmm/bench.h>
 #include <pvmm/pt.h>
 #include <pvmm/frame.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 #include <pvmm/multicall.h>
 #include <pvmm/time.h>
 #include <pvmm/printk.h>

@@ -153,9 +153,9 @@ def p2m_backing(pfn):
                     else "private"),
         "leaf": leaf,
         "leaf_kind": ("p2m_missing"
-                      if leaf == symbol_mfn(shared + ".missing_mfn")
+                      if leaf == symbol_mfn(shared + ".missing")
                       else "p2m_identity"
-                      if leaf == symbol_mfn(shared + ".identity_mfn")
+                      if leaf == symbol_mfn(shared + ".identity")
                       else "private leaf"),
         "leaf_writable": bool(steps[-1][3] & PTE_RW),
         "entry": entry,

@@ -15,7 +15,7 @@
 #include <pvmm/printk.h>
 #include <pvmm/lib.h>
 #include <pvmm/time.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 
 #define WHY_LEN 384
 

@@ -5,7 +5,7 @@
 #define TESTS_GUEST_MM_HELPERS_H
 
 #include <pvmm/frame.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 
 /*
  * Free frames plus the frame list's pages.  Writing into a GiB whose

@@ -5,7 +5,7 @@
 #include "mm_helpers.h"
 #include <pvmm/balloon.h>
 #include <pvmm/frame.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 #include <pvmm/pmap.h>
 #include <pvmm/printk.h>
 #include <pvmm/multicall.h>

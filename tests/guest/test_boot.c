@@ -8,7 +8,7 @@
 #include <pvmm/time.h>
 #include <pvmm/sched.h>
 #include <pvmm/lib.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 #include <pvmm/frame.h>
 
 static bool in_boot_area(unsigned long va)

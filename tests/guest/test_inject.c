@@ -22,7 +22,7 @@
 #include <pvmm/inject.h>
 #include <pvmm/balloon.h>
 #include <pvmm/frame.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 #include <pvmm/pt.h>
 #include <pvmm/frame_map.h>
 #include <pvmm/pte.h>

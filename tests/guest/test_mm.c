@@ -6,7 +6,7 @@
 #include <pvmm/directmap.h>
 #include <pvmm/bootmap.h>
 #include <pvmm/frame.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 #include <pvmm/pmap.h>
 #include <pvmm/pt.h>
 #include <pvmm/mmu_lazy.h>

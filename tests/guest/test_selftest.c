@@ -7,7 +7,7 @@
 #include <pvmm/shared_info.h>
 #include <pvmm/pmap.h>
 #include <pvmm/inject.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 #include <pvmm/printk.h>
 
 TEST_EXPLICIT(selftest, assertion_fails)

@@ -7,7 +7,7 @@
 #include <pvmm/early_map.h>
 #include <pvmm/shared_info.h>
 #include <pvmm/layout.h>
-#include <pvmm/p2m.h>
+#include <pvmm/p2m_boot.h>
 
 /* Nothing maps the lower half: the kernel lives at the top. */
 #define UNMAPPED_VA     0x00007fff00000000UL

@@ -1,5 +1,6 @@
 /*
- * p2m-digest CORE: reads an `xl dump-core` file (ELF64, DESIGN section 6)
+ * p2m-digest CORE: reads an `xl dump-core` file (ELF64; docs/design.md,
+ * "What make test runs")
  * and prints the digest of its .xen_p2m section, the (pfn, gmfn) pairs of
  * every page the toolstack dumped, in the same form the guest prints with
  * `hold` (mm/p2m_audit.c, p2m_digest):

@@ -1,35 +1,31 @@
 /*
- * The p2m, part 1: boot, and lookups.
+ * The boot view of the p2m, and the revector out of it.
  *
- *   builder's mfn_list --(p2m_tree_build)--> three-level tree (boot view)
- *        + E820 overlay: identity ranges, frames moved out of holes
- *   --(p2m_revector, mm/p2m_linear.c)--> linear p2m at P2M_BASE
+ *   builder's mfn_list --(p2m_tree_build)--> three-level tree
+ *        + E820 overlay (mm/p2m_e820.c): identity ranges, frames moved
+ *          out of holes
+ *   = the boot view: p2m_boot_entry(pfn), the slow path until revector
+ *   --(p2m_revector: the core's p2m_build)--> linear p2m at P2M_BASE
  *
- * The fast path, p2m_get_entry() in include/pvmm/p2m.h, is one load for
- * pfn < p2m_size.  Everything else lands in p2m_lookup_slow(): before the
- * revector (p2m_size is 0 then) it answers from the boot view; after it,
- * an INVALID entry is told apart as missing or identity by the page that
- * backs it, and any pfn at or beyond p2m_size is identity.
+ * After the build, Xen's M2P checks the result against the builder's
+ * list (p2m_crosscheck), and the list and the tree go back to the
+ * allocator.
  *
  * Not locked: one vcpu.
  */
-#include "p2m_internal.h"
+#include <pvmm/p2m_boot.h>
 #include <pvmm/hypercall.h>
 #include <pvmm/frame.h>
 #include <pvmm/bootmap.h>
 #include <pvmm/directmap.h>
 #include <pvmm/layout.h>
-#include <pvmm/printk.h>
 #include <pvmm/panic.h>
 #include <pvmm/lib.h>
-#include <pvmm/traps.h>
 
-unsigned long p2m_size;
 start_info_t *p2m_start_info;
 unsigned long p2m_max_reservation;
 
 static struct p2m_tree boot_tree;
-static unsigned long max_mfn;
 
 /* Tree pages at boot: bump frames inside the builder's mapping. */
 static void *boot_page_alloc(void)
@@ -67,17 +63,14 @@ const struct p2m_tree_pages p2m_tree_runtime_pages = {
     runtime_page_alloc, runtime_page_free,
 };
 
-void p2m_init(const start_info_t *si)
+void p2m_init(start_info_t *si)
 {
-    struct xen_machphys_mapping m2p;
     domid_t self = DOMID_SELF;
-    long rc = HYPERVISOR_memory_op(XENMEM_machphys_mapping, &m2p);
+    long rc;
 
-    if ( rc )
-        panic("XENMEM_machphys_mapping failed: %ld", rc);
-    max_mfn = m2p.max_mfn;
-    p2m_start_info = (start_info_t *)si;
-
+    p2m_lookup_init();
+    p2m_start_info = si;
+    p2m_lookup_set_resolver(p2m_boot_entry);
     rc = HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self);
     if ( rc < 0 )
         panic("XENMEM_maximum_reservation failed: %ld", rc);
@@ -102,9 +95,15 @@ void p2m_tree_init(void)
     boot_tree = t;
 }
 
+/* The builder's mfn_list: every pfn's frame at start, until revector. */
+static const unsigned long *builder_list(void)
+{
+    return (const unsigned long *)p2m_start_info->mfn_list;
+}
+
 unsigned long p2m_boot_entry(unsigned long pfn)
 {
-    const unsigned long *list = (const unsigned long *)p2m_start_info->mfn_list;
+    const unsigned long *list = builder_list();
     unsigned long source;
 
     /* Until the tree exists (bootmap_init walks pagetables before it). */
@@ -155,9 +154,9 @@ static unsigned long m2p_home(unsigned long pfn, unsigned long mfn)
  * must say what the list says, and its padded tail, like the linear p2m's,
  * must read INVALID (identity where the tail is a hole).
  */
-void p2m_boot_crosscheck(void)
+static void p2m_boot_crosscheck(void)
 {
-    const unsigned long *list = (const unsigned long *)p2m_start_info->mfn_list;
+    const unsigned long *list = builder_list();
     unsigned long nr = boot_tree.nr, pfn, t, l, home, at_home;
     bool bad, hole;
 
@@ -185,7 +184,7 @@ void p2m_boot_crosscheck(void)
 }
 
 /* The builder's list and the tree are not needed once revectored. */
-void p2m_boot_release(void)
+static void p2m_boot_release(void)
 {
     unsigned long list = p2m_start_info->mfn_list, va;
     unsigned long end = list + boot_tree.nr * sizeof(unsigned long);
@@ -206,47 +205,49 @@ pfn_t p2m_populated_end(void)
     return _pfn(MAX(p2m_start_info->nr_pages, p2m_e820_populated_end()));
 }
 
-unsigned long p2m_lookup_slow(pfn_t pfn)
-{
-    unsigned long p = pfn_x(pfn);
-
-    if ( !p2m_size )
-        return p2m_boot_entry(p);
-    if ( p >= p2m_size )
-        return IDENTITY_FRAME(p);
-    if ( mfn_eq(p2m_chunk_leaf(p / P2M_PER_PAGE), p2m_shared.identity_mfn) )
-        return IDENTITY_FRAME(p);
-    return INVALID_P2M_ENTRY;
-}
+/*
+ * A maximum reservation of 2^32-1 pages is Xen saying "no limit" (dom0
+ * gets it): it says nothing about how large the p2m should be.
+ */
+#define RESERVATION_UNLIMITED   0xffffffffUL
 
 /*
- * Xen maps the M2P only where there is machine memory: the entry of an
- * mfn in a machine hole (the PCI hole, say) is an unmapped page, so it is
- * read through the exception table rather than trusted to be there.
+ * The p2m's size (docs/design.md, "Size and growth"), clamped to what
+ * the VA area holds.
  */
-unsigned long p2m_m2p_raw(mfn_t mfn)
+static unsigned long initial_size(void)
 {
-    struct exc_fault fault;
-    uint64_t pfn;
+    const start_info_t *si = p2m_start_info;
+    unsigned long size = MAX(si->nr_pages, pfn_x(p2m_populated_end()));
 
-    if ( mfn_x(mfn) > max_mfn ||
-         exc_probe_read(&machine_to_phys_mapping[mfn_x(mfn)], &pfn, &fault) )
-        return ~0UL;
-    return pfn;
+    if ( p2m_max_reservation < RESERVATION_UNLIMITED )
+        size = MAX(size, p2m_max_reservation);
+    /*
+     * Every RAM pfn of the memory map: the host's as dom0; a domU's runs
+     * to maxmem, above the maximum reservation (libxl sets that to the
+     * target), as in Linux, so ballooning up to maxmem never grows it.
+     */
+    size = MAX(size, p2m_e820_ram_end());
+    size = ROUNDUP(size, P2M_PER_PAGE);
+    return MIN(size, P2M_MAX_PFNS);
 }
 
-/*
- * The M2P's answer, believed only if the p2m agrees.  An mfn the M2P
- * does not map back (MMIO, a machine hole) may still be a pfn of ours:
- * an identity pfn, whose "mfn" is the pfn itself.
- */
-pfn_t mfn_to_pfn(mfn_t mfn)
+int p2m_revector(void)
 {
-    unsigned long pfn = p2m_m2p_raw(mfn), m = mfn_x(mfn);
+    const struct p2m_build b = {
+        .size = initial_size(),
+        /* Hole frames moved are still ours; those given back are not. */
+        .populated = p2m_start_info->nr_pages - p2m_e820_released(),
+        .boot_entry = p2m_boot_entry,
+        .unwritten_identity = p2m_e820_above_ram_is_identity(),
+        .nr_pages = p2m_start_info->nr_pages,
+    };
+    int rc = p2m_build(&b);
 
-    if ( pfn != ~0UL && p2m_get_entry(_pfn(pfn)) == m )
-        return _pfn(pfn);
-    if ( m < P2M_MAX_PFNS && p2m_get_entry(_pfn(m)) == IDENTITY_FRAME(m) )
-        return _pfn(m);
-    return INVALID_PFN;
+    if ( rc )
+        return rc;
+    p2m_boot_crosscheck();
+    p2m_boot_release();                 /* reads the old mfn_list */
+    p2m_start_info->mfn_list = P2M_BASE;
+    return 0;
 }
