@@ -28,8 +28,19 @@ def check(name, fn):
         print("[ FAIL ] gdb.%s: %s" % (name, why))
 
 
+def function_frame():
+    """The real function's frame: at an entry instruction the compiler may
+    have scheduled code of a function inlined into it (p2m_set's argument
+    check), and gdb then names the inline frame first."""
+    frame = gdb.newest_frame()
+    while frame.type() == gdb.INLINE_FRAME and frame.older() is not None:
+        frame = frame.older()
+    frame.select()
+    return frame
+
+
 def stopped_in_p2m_set():
-    name = gdb.selected_frame().name()
+    name = function_frame().name()
     if name != "p2m_set":
         return "stopped in %s, not p2m_set" % name
     return None
@@ -38,6 +49,7 @@ def stopped_in_p2m_set():
 def pfn_argument_readable():
     # At the entry instruction the ABI puts the argument in rdi: gdb's
     # reading of the debug info must say the same.
+    function_frame()
     pfn = int(gdb.parse_and_eval("pfn.pfn"))
     rdi = int(gdb.parse_and_eval("(unsigned long)$rdi"))
     if pfn != rdi:

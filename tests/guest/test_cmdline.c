@@ -8,8 +8,6 @@
 #include <pvmm/shared_info.h>
 #include <pvmm/lib.h>
 
-extern struct boot_options boot_opts;
-
 TEST(cmdline, options_and_patterns)
 {
     struct boot_options o;
