@@ -16,6 +16,7 @@
  * from mm_init.
  */
 #include <pvmm/bootmap.h>
+#include <pvmm/frame_map.h>
 #include <pvmm/layout.h>
 #include <pvmm/p2m.h>
 #include <pvmm/pt.h>

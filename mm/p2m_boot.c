@@ -16,8 +16,7 @@
 #include <pvmm/p2m_boot.h>
 #include <pvmm/hypercall.h>
 #include <pvmm/frame.h>
-#include <pvmm/bootmap.h>
-#include <pvmm/directmap.h>
+#include <pvmm/frame_map.h>
 #include <pvmm/layout.h>
 #include <pvmm/panic.h>
 #include <pvmm/lib.h>

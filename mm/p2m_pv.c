@@ -16,7 +16,7 @@
 #include <pvmm/p2m.h>
 #include <pvmm/pt.h>
 #include <pvmm/frame.h>
-#include <pvmm/directmap.h>
+#include <pvmm/layout.h>
 #include <pvmm/multicall.h>
 #include <pvmm/mmu_lazy.h>
 #include <pvmm/shared_info.h>

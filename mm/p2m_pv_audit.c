@@ -11,9 +11,7 @@
  */
 #include <pvmm/p2m_boot.h>
 #include <pvmm/pt.h>
-#include <pvmm/directmap.h>
-#include <pvmm/bootmap.h>
-#include <pvmm/layout.h>
+#include <pvmm/frame_map.h>
 #include <pvmm/pmap.h>
 
 /* Invariant 9 for one alias PTE of pfn; false if it is violated. */
@@ -33,7 +31,7 @@ static bool directmap_l1_ok(const pte_t *t, unsigned long first)
 {
     unsigned long i, e, found, expected;
 
-    for ( i = 0; i < PT_ENTRIES && first + i < directmap.nr_pfns; i++ )
+    for ( i = 0; i < PT_ENTRIES && first + i < fmap_directmap_end; i++ )
     {
         e = p2m_get_entry(_pfn(first + i));
         expected = p2m_entry_is_populated(e) ? e : ~0UL;
@@ -62,7 +60,7 @@ static bool directmap_ok(void)
     mfn_t l1;
     bool ok = true;
 
-    for ( pfn = 0; ok && pfn < directmap.nr_pfns; pfn += PT_ENTRIES )
+    for ( pfn = 0; ok && pfn < fmap_directmap_end; pfn += PT_ENTRIES )
     {
         if ( pt_walk(pt_kernel_root(), (unsigned long)directmap_va(_pfn(pfn)),
                      1, &l1, &index) )
@@ -80,7 +78,7 @@ static bool directmap_ok(void)
 /* Invariant 9 in the builder's area, one L1 at a time. */
 static bool builder_aliases_ok(void)
 {
-    unsigned long pfn, end = pfn_x(bootmap.mapped_end), i;
+    unsigned long pfn, end = fmap_boot_end, i;
     unsigned int index;
     const pte_t *t;
     mfn_t l1;

@@ -8,15 +8,13 @@
  *
  * bootmap_init() hands what the layers below need to them: the extent to
  * frame_map.h (bootmap_covers(), boot_pfn_to_va()) and the root to
- * pt_set_kernel_root(); they never read struct bootmap.  frame_map.h is
- * included for the p2m builders that still reach both through here.
+ * pt_set_kernel_root(); they never read struct bootmap.
  */
 #ifndef PVMM_BOOTMAP_H
 #define PVMM_BOOTMAP_H
 
 #include <pvmm/types.h>
 #include <pvmm/xen.h>
-#include <pvmm/frame_map.h>
 
 struct bootmap {
     pfn_t used_end;         /* first pfn after everything the builder put */

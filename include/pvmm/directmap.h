@@ -5,14 +5,12 @@
  *
  * Using it is not here: directmap_va() is in layout.h and
  * directmap_covers() in frame_map.h (layer 2), which directmap_init()
- * tells how far the map reaches.  frame_map.h is included for the p2m
- * builders that still reach both through this header.
+ * tells how far the map reaches.
  */
 #ifndef PVMM_DIRECTMAP_H
 #define PVMM_DIRECTMAP_H
 
 #include <pvmm/types.h>
-#include <pvmm/frame_map.h>
 
 struct directmap_info {
     unsigned long nr_pfns;      /* 0 until built */

@@ -15,7 +15,6 @@
 #include <pvmm/time.h>
 #include <pvmm/sched.h>
 
-#define GIB_PFNS    (1UL << 18)
 #define ROUND_FRAMES 1000
 #define ROUNDS      1000
 #define AUDIT_EVERY_ROUND_PFNS  (1UL << 19)     /* 2 GiB of pfns */

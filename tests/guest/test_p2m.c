@@ -19,9 +19,6 @@
 #include <pvmm/p2m_boot.h>
 #include "mm_helpers.h"
 
-
-#define GIB_PFNS    (1UL << 18)
-
 /*
  * Moves frame mfn from pfn `from` to pfn `to`: its kernel aliases, the
  * p2m both ways and the M2P (the auditor checks all of them).
@@ -301,7 +298,6 @@ TEST(p2m, mfn_to_pfn_of_an_identity_frame_is_its_pfn)
 
 /* ---- the boot tree, on a list of our own ---------------------------- */
 
-
 /*
  * 300 pfns: a tail leaf of 300.  What follows the list in its page is
  * poisoned, so a tail that is not padded reads the poison, and a lookup
@@ -455,7 +451,7 @@ TEST(p2m, audit_reports_a_writable_builder_alias)
         SKIP("no free frame left in the builder's area");
     make_ro_table(pfn);
     ASSERT_OK_HELPER();
-    writable_alias_is_reported(pfn, VIRT_BASE + (pfn_x(pfn) << PAGE_SHIFT),
+    writable_alias_is_reported(pfn, (unsigned long)boot_pfn_to_va(pfn),
                                "writable builder alias of read-only pfn");
     ASSERT_OK_HELPER();
     drop_ro_table(pfn);
