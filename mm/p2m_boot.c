@@ -19,7 +19,6 @@
 #include <pvmm/frame_map.h>
 #include <pvmm/layout.h>
 #include <pvmm/panic.h>
-#include <pvmm/lib.h>
 
 start_info_t *p2m_start_info;
 unsigned long p2m_max_reservation;

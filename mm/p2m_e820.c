@@ -33,7 +33,6 @@
 #include <pvmm/bootmap.h>
 #include <pvmm/printk.h>
 #include <pvmm/panic.h>
-#include <pvmm/lib.h>
 
 #define E820_MAX        128
 #define E820_RAM        1

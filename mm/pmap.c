@@ -14,7 +14,6 @@
 #include <pvmm/pmap.h>
 #include <pvmm/layout.h>
 #include <pvmm/multicall.h>
-#include <pvmm/printk.h>
 #include <pvmm/panic.h>
 #include <pvmm/pte.h>
 

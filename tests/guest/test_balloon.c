@@ -13,7 +13,6 @@
 #include <pvmm/lib.h>
 #include <pvmm/hypercall.h>
 #include <pvmm/time.h>
-#include <pvmm/sched.h>
 
 #define ROUND_FRAMES 1000
 #define ROUNDS      1000

@@ -6,7 +6,6 @@
 #include <pvmm/console.h>
 #include <pvmm/shared_info.h>
 #include <pvmm/printk.h>
-#include <pvmm/time.h>
 
 TEST(console, output_accepted_whole)
 {

@@ -14,7 +14,6 @@
 #include <pvmm/mm.h>
 #include <pvmm/lib.h>
 #include <pvmm/multicall.h>
-#include <pvmm/hypercall.h>
 
 static pte_t kernel_pte(const void *va)
 {

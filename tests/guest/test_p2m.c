@@ -16,7 +16,6 @@
 #include <pvmm/layout.h>
 #include <pvmm/pmap.h>
 #include <pvmm/bootmap.h>
-#include <pvmm/p2m_boot.h>
 #include "mm_helpers.h"
 
 /*
