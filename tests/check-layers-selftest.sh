@@ -35,10 +35,10 @@ core-allow include/pvmm/low.h
 TABLE
 }
 
-# expect NAME WANT_RC GREP_PATTERN DIR: run the checker on DIR.
+# expect NAME WANT_RC GREP_PATTERN DIR [ARGS...]: run the checker on DIR.
 expect() {
     local out rc
-    out=$("$checker" --root "$4" 2>&1); rc=$?
+    out=$("$checker" --root "$4" "${@:5}" 2>&1); rc=$?
     if [ "$rc" -ne "$2" ]; then
         echo "[ FAIL ] layers.$1: exit $rc, expected $2: $out"
         failed=$((failed + 1))
@@ -90,6 +90,23 @@ fixture "$work/stale"
 rm "$work/stale/mm/top.c"
 expect stale_table_entry_fails 1 \
     'mm/top.c: in the layer table but does not exist' "$work/stale"
+
+fixture "$work/coresysok"
+printf '#include <xen/errno.h>\n' >> "$work/coresysok/mm/core.c"
+echo 'core-allow <xen/errno.h>' >> "$work/coresysok/mm/LAYERS"
+expect core_allowed_system_include_passes 0 '' "$work/coresysok"
+
+# The drawing in the docs: right, then one edge off.
+fixture "$work/doc"
+{ echo '<!-- tools/check-layers --graph -->'; echo '```text'
+  "$checker" --root "$work/doc" --graph; echo '```'; } > "$work/doc/d.md"
+expect doc_graph_that_matches_passes 0 '' "$work/doc" --doc "$work/doc/d.md"
+sed -i 's/^top -> .*/top -> low/' "$work/doc/d.md"
+expect stale_doc_graph_fails 1 'the module graph drawn there is stale' \
+    "$work/doc" --doc "$work/doc/d.md"
+printf 'no drawing here\n' > "$work/doc/e.md"
+expect doc_without_a_graph_fails 1 'no block after' "$work/doc" \
+    --doc "$work/doc/e.md"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
