@@ -72,70 +72,50 @@ static mfn_t leaf_from_boot(unsigned long c)
     return leaf;
 }
 
-/* The L1 for GiB g. */
-static mfn_t build_l1(unsigned long g)
+/* Chunks under one entry of a level-`level` table. */
+static unsigned long chunks_per_entry(unsigned int level)
 {
-    mfn_t l1 = p2m_be_table_alloc(1, INVALID_MFN, false), leaf;
-    unsigned long c;
-    enum p2m_kind k;
-    int rc = 0;
-
-    if ( mfn_eq(l1, INVALID_MFN) )
-        return l1;
-    for ( c = g * CHUNKS_PER_GIG; !rc && c < (g + 1) * CHUNKS_PER_GIG; c++ )
-    {
-        k = classify_chunk(c);
-        leaf = k == KIND_REAL ? leaf_from_boot(c) : p2m_shared_leaf(k);
-        rc = mfn_eq(leaf, INVALID_MFN) ? -XEN_ENOMEM :
-             p2m_be_set_entry(l1, 1, c, leaf, k == KIND_REAL);
-    }
-    if ( !rc )
-        rc = p2m_be_table_seal(l1, 1);
-    return rc ? INVALID_MFN : l1;
+    return level == 1 ? 1 : level == 2 ? CHUNKS_PER_GIG : CHUNKS_PER_L2;
 }
 
-/* The L2 for the 512 GiB h. */
-static mfn_t build_l2(unsigned long h)
+/* The shared page of kind k that an entry of a level-`level` table names. */
+static mfn_t shared_below(unsigned int level, enum p2m_kind k)
 {
-    mfn_t l2 = p2m_be_table_alloc(2, INVALID_MFN, false), l1;
-    unsigned long g;
-    enum p2m_kind k;
-    int rc = 0;
-
-    if ( mfn_eq(l2, INVALID_MFN) )
-        return l2;
-    for ( g = h * P2M_PER_PAGE; !rc && g < (h + 1) * P2M_PER_PAGE; g++ )
-    {
-        k = classify_range(g * CHUNKS_PER_GIG, CHUNKS_PER_GIG);
-        l1 = k == KIND_REAL ? build_l1(g) : p2m_shared_l1(k);
-        rc = mfn_eq(l1, INVALID_MFN) ? -XEN_ENOMEM :
-             p2m_be_set_entry(l2, 2, g, l1, false);
-    }
-    if ( !rc )
-        rc = p2m_be_table_seal(l2, 2);
-    return rc ? INVALID_MFN : l2;
+    return level == 1 ? p2m_shared_leaf(k) :
+           level == 2 ? p2m_shared_l1(k) : p2m_shared_l2(k);
 }
 
-/* The L3, every entry present; INVALID_MFN if a page was short. */
-static mfn_t build_l3(void)
+/*
+ * The level-`level` table whose entries are positions first .. first +
+ * 511 of that level (chunks for an L1, GiBs for an L2, 512 GiBs for the
+ * L3): each entry the shared page of its kind, or a private page built
+ * below it.  INVALID_MFN if a page was short.
+ */
+static mfn_t build_table(unsigned int level, unsigned long first)
 {
-    mfn_t l3 = p2m_be_table_alloc(3, INVALID_MFN, false), l2;
-    unsigned long h;
+    mfn_t t = p2m_be_table_alloc(level, INVALID_MFN, false), child;
+    unsigned long pos, n = chunks_per_entry(level);
     enum p2m_kind k;
     int rc = 0;
 
-    if ( mfn_eq(l3, INVALID_MFN) )
-        return l3;
-    for ( h = 0; !rc && h < P2M_PER_PAGE; h++ )
+    if ( mfn_eq(t, INVALID_MFN) )
+        return t;
+    for ( pos = first; !rc && pos < first + P2M_PER_PAGE; pos++ )
     {
-        k = classify_range(h * CHUNKS_PER_L2, CHUNKS_PER_L2);
-        l2 = k == KIND_REAL ? build_l2(h) : p2m_shared_l2(k);
-        rc = mfn_eq(l2, INVALID_MFN) ? -XEN_ENOMEM :
-             p2m_be_set_entry(l3, 3, h, l2, false);
+        k = level == 1 ? classify_chunk(pos) : classify_range(pos * n, n);
+        if ( k != KIND_REAL )
+            child = shared_below(level, k);
+        else if ( level == 1 )
+            child = leaf_from_boot(pos);
+        else
+            child = build_table(level - 1, pos * P2M_PER_PAGE);
+        rc = mfn_eq(child, INVALID_MFN) ? -XEN_ENOMEM :
+             p2m_be_set_entry(t, level, pos, child,
+                              level == 1 && k == KIND_REAL);
     }
     if ( !rc )
-        rc = p2m_be_table_seal(l3, 3);
-    return rc ? INVALID_MFN : l3;
+        rc = p2m_be_table_seal(t, level);
+    return rc ? INVALID_MFN : t;
 }
 
 static int check_build(const struct p2m_build *b)
@@ -166,7 +146,7 @@ int p2m_build(const struct p2m_build *b)
     rc = p2m_shared_build();
     if ( !rc )
     {
-        p2m_shared.l3 = build_l3();
+        p2m_shared.l3 = build_table(3, 0);
         rc = mfn_eq(p2m_shared.l3, INVALID_MFN)
              ? -XEN_ENOMEM : p2m_be_install(p2m_shared.l3);
     }
