@@ -174,6 +174,24 @@ static bool publish_linear_list(const start_info_t *si,
            (si->flags & SIF_VIRT_P2M_4TOOLS);
 }
 
+/* The verbose boot's account of what mm built and what it cost. */
+static void print_boot_summary(void)
+{
+    printk("mm: builder's area used to pfn %#lx, mapped to %#lx\n",
+           pfn_x(bootmap.used_end), pfn_x(bootmap.mapped_end));
+    printk("mm: direct map of %lu pages: %lu pagetable pages, "
+           "%lu hypercalls, %lu multicall entries, %lu mmu ops, "
+           "%lu TLB flushes\n", directmap.nr_pfns,
+           mm_boot_stats.directmap_pages,
+           mm_boot_stats.directmap.mc.hypercalls,
+           mm_boot_stats.directmap.mc.entries,
+           mm_boot_stats.directmap.mc.mmu_ops,
+           mm_boot_stats.directmap.mc.tlb_flushes);
+    printk("mm: %lu of %lu frames free\n", frame_free_count(),
+           frame_total());
+    p2m_print_stats();
+}
+
 void mm_init(start_info_t *si, const struct boot_options *opts)
 {
     bool verbose = opts->verbose;
@@ -223,19 +241,5 @@ void mm_init(start_info_t *si, const struct boot_options *opts)
     step_end(&mm_boot_stats.frame_list);
 
     if ( verbose )
-    {
-        printk("mm: builder's area used to pfn %#lx, mapped to %#lx\n",
-               pfn_x(bootmap.used_end), pfn_x(bootmap.mapped_end));
-        printk("mm: direct map of %lu pages: %lu pagetable pages, "
-               "%lu hypercalls, %lu multicall entries, %lu mmu ops, "
-               "%lu TLB flushes\n", directmap.nr_pfns,
-               mm_boot_stats.directmap_pages,
-               mm_boot_stats.directmap.mc.hypercalls,
-               mm_boot_stats.directmap.mc.entries,
-               mm_boot_stats.directmap.mc.mmu_ops,
-               mm_boot_stats.directmap.mc.tlb_flushes);
-        printk("mm: %lu of %lu frames free\n", frame_free_count(),
-               frame_total());
-        p2m_print_stats();
-    }
+        print_boot_summary();
 }
