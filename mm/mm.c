@@ -43,7 +43,8 @@ static void p2m_print_stats(void)
            st.private_l2, st.shared_l2_maps, st.frame_list_pages);
     printk("mm: revector: %lu hypercalls, %lu multicall entries, %lu mmu ops, "
            "%lu TLB flushes\n", mm_boot_stats.revector.mc.hypercalls,
-           mm_boot_stats.revector.mc.entries, mm_boot_stats.revector.mc.mmu_ops,
+           mm_boot_stats.revector.mc.entries,
+           mm_boot_stats.revector.mc.mmu_ops,
            mm_boot_stats.revector.mc.tlb_flushes);
 }
 

@@ -9,14 +9,14 @@
  *
  * A pfn is RAM if its whole page lies in a RAM range.  Identity: every
  * non-RAM pfn below the end of the last RAM range and, as dom0, everything
- * above it (MMIO).  A domU has no MMIO: above its RAM, up to the p2m's
- * size, pfns are missing (room to balloon into), and beyond the p2m they
- * read identity like any pfn there.  As dom0 the builder populated pfns
- * 0..nr_pages-1 regardless of the map, so pfns in the 640 KiB-1 MiB hole
- * (and in the PCI hole, with more than ~3 GiB) hold frames.  Those frames are moved, not lost: each run
- * gets unpopulated RAM pfns above nr_pages (M2P updated with
- * MMU_MACHPHYS_UPDATE), and the boot view reads them there.  The image
- * starts 2 MiB in (linker.ld), so no hole overlaps anything in use.
+ * above it (MMIO).  A domU has no MMIO: above its RAM, up to the p2m's size
+ * and beyond it, pfns are missing (room to balloon into).  As dom0 the
+ * builder populated pfns 0..nr_pages-1 regardless of the map, so pfns in
+ * the 640 KiB-1 MiB hole (and in the PCI hole, with more than ~3 GiB) hold
+ * frames.  Those frames are moved, not lost: each run gets unpopulated RAM
+ * pfns above nr_pages (M2P updated with MMU_MACHPHYS_UPDATE), and the boot
+ * view reads them there.  The image starts 2 MiB in (linker.ld), so no hole
+ * overlaps anything in use.
  *
  * Invariant: a hole pfn below nr_pages is identity, never populated, and
  * its frame is at exactly one other place.  When no RAM pfn is left to

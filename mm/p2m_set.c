@@ -380,8 +380,9 @@ int p2m_set(pfn_t pfn, unsigned long entry)
     if ( rc )
         return rc;
     if ( p >= p2m_size )
-        /* Past the size every pfn reads identity already. */
-        return entry == IDENTITY_FRAME(p) ? 0 : set_structure(p, entry);
+        /* Past the size every pfn reads what is unwritten already. */
+        return entry == p2m_kind_entry(p2m_unwritten_kind(), p)
+               ? 0 : set_structure(p, entry);
     switch ( write_kind(p, entry, &k) )
     {
     case WRITE_NOTHING:
@@ -442,7 +443,8 @@ static void retry_collapses(void)
 /*
  * Shrinks p2m_size back after releases: to the end of the last piece
  * that holds something other than what is unwritten, never below the
- * built size.  Past p2m_size pfns read identity again, and a p2m back
+ * built size.  Past p2m_size pfns read what is unwritten, as inside (the
+ * structure is unchanged, only the fast path's bound moves), and a p2m back
  * within 512 GiB publishes the three-level frame list again.
  */
 void p2m_trim(void)

@@ -162,13 +162,15 @@ mfn_t p2m_chunk_leaf(unsigned long c)
 
 /*
  * The slow path once the linear p2m exists: the fast path found INVALID,
- * or pfn is past p2m_size (where every pfn reads identity, as the
- * interface has always said).  The backing page tells which INVALID.
+ * or pfn is past p2m_size.  Past the size a pfn reads what is unwritten,
+ * as the structure there holds: growing over it then changes nothing,
+ * and a domU's foreign mfn is never taken for an identity pfn of its
+ * own.  Inside, the backing page tells which INVALID.
  */
 unsigned long p2m_linear_resolve(unsigned long pfn)
 {
     if ( pfn >= p2m_size )
-        return IDENTITY_FRAME(pfn);
+        return p2m_kind_entry(p2m_unwritten_kind(), pfn);
     if ( p2m_leaf_kind_of(p2m_chunk_leaf(CHUNK_OF(pfn))) == KIND_IDENTITY )
         return IDENTITY_FRAME(pfn);
     return INVALID_P2M_ENTRY;

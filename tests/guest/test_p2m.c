@@ -7,6 +7,7 @@
 #include <pvmm/frame.h>
 #include <pvmm/directmap.h>
 #include <pvmm/multicall.h>
+#include <pvmm/mmu_lazy.h>
 #include <pvmm/shared_info.h>
 #include <pvmm/traps.h>
 #include <pvmm/pt.h>
@@ -36,6 +37,12 @@ static int move_frame(pfn_t from, pfn_t to)
     rc = rc ? rc : p2m_set(to, mfn_x(mfn));
     rc = rc ? rc : pt_set_aliases(to, ALIAS_RW);
     return rc ? rc : mc_flush();
+}
+
+/* What nobody wrote reads: identity for dom0 (MMIO), missing for a domU. */
+static unsigned long unwritten(unsigned long pfn)
+{
+    return xen_is_dom0() ? IDENTITY_FRAME(pfn) : INVALID_P2M_ENTRY;
 }
 
 TEST(p2m, tree_and_linear_equal_builders_list)
@@ -91,9 +98,13 @@ TEST(p2m, e820_holes_are_identity_and_ram_is_not)
     }
     if ( xen_is_dom0() )
         ASSERT_GT(identity, 0);         /* at least the 640K-1M hole */
-    /* Beyond the p2m everything is identity. */
-    ASSERT_EQ(p2m_get_entry(_pfn(p2m_size + 3)), IDENTITY_FRAME(p2m_size + 3));
-    ASSERT_EQ(mfn_x(pfn_to_mfn(_pfn(p2m_size))), p2m_size);
+    /*
+     * Beyond the p2m every pfn reads what is unwritten: identity for dom0,
+     * missing for a domU, whose foreign mfns are then no pfns of its own.
+     */
+    ASSERT_EQ(p2m_get_entry(_pfn(p2m_size + 3)), unwritten(p2m_size + 3));
+    ASSERT_EQ(mfn_x(pfn_to_mfn(_pfn(p2m_size))),
+              xen_is_dom0() ? p2m_size : mfn_x(INVALID_MFN));
 }
 
 TEST(p2m, write_to_shared_missing_page_faults)
@@ -122,24 +133,23 @@ TEST(p2m, write_to_shared_missing_page_faults)
  * What a pfn nobody wrote reads, from Xen's word on who we are: dom0's
  * map calls everything past the host's RAM MMIO, a domU's is missing.
  */
-static unsigned long unwritten(unsigned long pfn)
-{
-    return xen_is_dom0() ? IDENTITY_FRAME(pfn) : INVALID_P2M_ENTRY;
-}
-
 TEST(p2m, set_invalid_in_missing_chunk_allocates_nothing)
 {
     unsigned long pfn = ROUNDUP(p2m_size, GIB_PFNS) + 2 * GIB_PFNS - 1;
-    unsigned long free0 = frame_free_count();
+    unsigned long free0, size0;
     struct p2m_stats s0, s1;
 
     if ( xen_is_dom0() )
         SKIP("dom0: past its size the p2m is identity (MMIO), not missing; "
              "p2m.dom0_growth_keeps_mmio_identity covers dom0");
+    p2m_trim();
+    size0 = p2m_size;
+    free0 = frame_free_count();
     p2m_get_stats(&s0);
-    ASSERT_EQ(p2m_set(_pfn(pfn), INVALID_P2M_ENTRY), 0);    /* grows */
+    /* Past the size a domU's pfn reads missing already: no growth. */
+    ASSERT_EQ(p2m_set(_pfn(pfn), INVALID_P2M_ENTRY), 0);
     p2m_get_stats(&s1);
-    ASSERT_EQ(p2m_size, pfn + 1);
+    ASSERT_EQ(p2m_size, size0);
     ASSERT_EQ(frame_free_count(), free0);
     ASSERT_EQ(s1.private_leaves, s0.private_leaves);
     ASSERT_EQ(s1.private_l1, s0.private_l1);
@@ -191,6 +201,122 @@ TEST(p2m, set_in_missing_gig_allocates_private_l1)
     ASSERT_EQ(mfn_x(pfn_to_mfn(a)), mfn_x(m));
     ASSERT_EQ(p2m_audit(), 0);
     frame_free(a);
+}
+
+/* The kind that is not what is unwritten: a shared page of its own. */
+static unsigned long other_kind(unsigned long pfn)
+{
+    return xen_is_dom0() ? INVALID_P2M_ENTRY : IDENTITY_FRAME(pfn);
+}
+
+static mfn_t other_kind_leaf(void)
+{
+    return xen_is_dom0() ? p2m_shared_pages()->missing
+                         : p2m_shared_pages()->identity;
+}
+
+/* Sets pfns [first, first + n) to what f says; the first error or 0. */
+static int set_run(unsigned long first, unsigned long n,
+                   unsigned long (*f)(unsigned long pfn))
+{
+    unsigned long i;
+    int rc = 0;
+
+    for ( i = first; !rc && i < first + n; i++ )
+        rc = p2m_set(_pfn(i), f(i));
+    return rc;
+}
+
+/*
+ * A whole chunk of the other kind in a GiB that is otherwise unwritten:
+ * the chunk's leaf collapses onto the shared page of its kind, but the
+ * GiB's L1 now holds two kinds and must stay private.  Every pfn around
+ * reads its own kind, and setting it all back leaves nothing behind.
+ */
+TEST(p2m, gig_of_two_shared_kinds_keeps_its_l1)
+{
+    unsigned long gig = ROUNDUP(p2m_size, GIB_PFNS) + GIB_PFNS;
+    unsigned long c = gig / P2M_PER_PAGE + 3, first = c * P2M_PER_PAGE;
+    unsigned long i, bad = 0, free0;
+    struct p2m_stats s0, s1;
+
+    p2m_trim();
+    free0 = free_or_kept();
+    p2m_get_stats(&s0);
+    ASSERT_EQ(set_run(first, P2M_PER_PAGE, other_kind), 0);
+    p2m_get_stats(&s1);
+    ASSERT_EQ(mfn_x(p2m_chunk_leaf(c)), mfn_x(other_kind_leaf()));
+    ASSERT_EQ(s1.private_leaves, s0.private_leaves);
+    ASSERT_EQ(s1.private_l1, s0.private_l1 + 1);
+    for ( i = first - P2M_PER_PAGE; i < first + 2 * P2M_PER_PAGE; i++ )
+        bad += p2m_get_entry(_pfn(i)) !=
+               (i - first < P2M_PER_PAGE ? other_kind(i) : unwritten(i));
+    ASSERT_EQ(bad, 0);
+    ASSERT_EQ(p2m_audit(), 0);
+
+    ASSERT_EQ(set_run(first, P2M_PER_PAGE, unwritten), 0);
+    p2m_trim();
+    p2m_get_stats(&s1);
+    ASSERT_EQ(s1.private_l1, s0.private_l1);
+    ASSERT_EQ(s1.size, s0.size);
+    ASSERT_EQ(free_or_kept(), free0);
+    ASSERT_EQ(p2m_audit(), 0);
+}
+
+/*
+ * p2m_set inside a caller's lazy MMU section: its own structure changes
+ * (a private L1 and leaf for a far chunk) must be issued before it
+ * stores through them, whatever the caller still holds queued; the store
+ * is readable before the caller's section ends.
+ */
+TEST(p2m, set_inside_a_callers_lazy_section_takes_effect)
+{
+    unsigned long t = ROUNDUP(p2m_size, GIB_PFNS) + GIB_PFNS + 7, got;
+    int rc;
+
+    p2m_trim();
+    mmu_lazy_begin();
+    rc = p2m_set(_pfn(t), other_kind(t));
+    got = p2m_get_entry(_pfn(t));
+    ASSERT_EQ(mmu_lazy_end(), 0);
+    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(got, other_kind(t));
+    ASSERT_EQ(p2m_get_entry(_pfn(t + 1)), unwritten(t + 1));
+    ASSERT_NE(mfn_x(p2m_chunk_leaf(t / P2M_PER_PAGE)),
+              mfn_x(other_kind_leaf()));
+    ASSERT_EQ(p2m_audit(), 0);
+    ASSERT_EQ(p2m_set(_pfn(t), unwritten(t)), 0);
+    p2m_trim();
+    ASSERT_EQ(p2m_audit(), 0);
+}
+
+/*
+ * Whatever is written past the size stays written when a later write
+ * grows the p2m over it: an identity pfn, then a missing one a GiB
+ * further out, both read as written (a domU once lost the first: past the
+ * size it read identity without being stored, and growth brought the
+ * missing structure over it).
+ */
+TEST(p2m, write_past_the_size_survives_growth)
+{
+    unsigned long far1 = ROUNDUP(p2m_size, GIB_PFNS) + GIB_PFNS + 11;
+    unsigned long far2 = far1 + GIB_PFNS, size0;
+
+    p2m_trim();
+    size0 = p2m_size;
+    ASSERT_EQ(p2m_set(_pfn(far1), IDENTITY_FRAME(far1)), 0);
+    ASSERT_EQ(p2m_set(_pfn(far2), INVALID_P2M_ENTRY), 0);
+    ASSERT_GT(p2m_size, far1);
+    ASSERT_EQ(p2m_get_entry(_pfn(far1)), IDENTITY_FRAME(far1));
+    ASSERT_EQ(p2m_get_entry(_pfn(far2)), INVALID_P2M_ENTRY);
+    ASSERT_EQ(mfn_x(pfn_to_mfn(_pfn(far1))), far1);
+    ASSERT_EQ(p2m_audit(), 0);
+
+    ASSERT_EQ(p2m_set(_pfn(far1), unwritten(far1)), 0);
+    ASSERT_EQ(p2m_set(_pfn(far2), unwritten(far2)), 0);
+    p2m_trim();
+    ASSERT_EQ(p2m_size, size0);
+    ASSERT_EQ(p2m_audit(), 0);
 }
 
 TEST(p2m, set_rejects_impossible_requests)
