@@ -120,16 +120,17 @@ static mfn_t build_table(unsigned int level, unsigned long first)
 
 static int check_build(const struct p2m_build *b)
 {
+    if ( !b->size || b->size > P2M_MAX_PFNS || !b->boot_entry )
+    {
+        p2m_be_log("p2m_build: %#lx pfns%s: the p2m can have 1 to %#lx, "
+                   "and needs a boot view\n", b->size,
+                   b->boot_entry ? "" : " without a boot view", P2M_MAX_PFNS);
+        return -XEN_EINVAL;
+    }
     if ( p2m_size )
     {
         p2m_be_log("p2m_build: the linear p2m exists already\n");
         return -XEN_EEXIST;
-    }
-    if ( !b->size || b->size > P2M_MAX_PFNS || !b->boot_entry )
-    {
-        p2m_be_log("p2m_build: %#lx pfns: not a size the p2m can have "
-                   "(1 to %#lx)\n", b->size, P2M_MAX_PFNS);
-        return -XEN_EINVAL;
     }
     return 0;
 }

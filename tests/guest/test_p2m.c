@@ -319,6 +319,35 @@ TEST(p2m, write_past_the_size_survives_growth)
     ASSERT_EQ(p2m_audit(), 0);
 }
 
+static unsigned long no_entry(unsigned long pfn)
+{
+    (void)pfn;
+    return INVALID_P2M_ENTRY;
+}
+
+/*
+ * p2m_build refuses what it cannot build, and a second build, with a
+ * message and nothing changed (it would replace the live structure).
+ */
+TEST(p2m, build_refuses_bad_requests_and_a_second_build)
+{
+    struct p2m_build b = { .size = P2M_PER_PAGE, .boot_entry = no_entry };
+    unsigned long size0 = p2m_size, free0 = frame_free_count();
+
+    b.size = 0;
+    ASSERT_EQ(p2m_build(&b), -XEN_EINVAL);
+    b.size = P2M_MAX_PFNS + 1;
+    ASSERT_EQ(p2m_build(&b), -XEN_EINVAL);
+    b.size = P2M_PER_PAGE;
+    b.boot_entry = NULL;
+    ASSERT_EQ(p2m_build(&b), -XEN_EINVAL);
+    b.boot_entry = no_entry;
+    ASSERT_EQ(p2m_build(&b), -XEN_EEXIST);
+    ASSERT_EQ(p2m_size, size0);
+    ASSERT_EQ(frame_free_count(), free0);
+    ASSERT_EQ(p2m_audit(), 0);
+}
+
 TEST(p2m, set_rejects_impossible_requests)
 {
     ASSERT_EQ(p2m_set(_pfn(P2M_MAX_PFNS), 1), -XEN_EINVAL);
