@@ -46,6 +46,7 @@ SRCS := boot/head.S boot/notes.S \
         arch/x86/traps.c arch/x86/panic.c arch/x86/hypercall.c \
         arch/x86/early_map.c arch/x86/cpu.c \
         xen/console.c xen/shared_info.c xen/time.c xen/sched.c \
+        xen/events.c xen/xenstore.c \
         xen/multicall.c xen/memory.c \
         mm/mm.c mm/frame.c mm/bootmap.c mm/pmap.c mm/pmap_report.c \
         mm/frame_map.c mm/pt.c mm/pt_walk.c \
@@ -61,7 +62,8 @@ SRCS := boot/head.S boot/notes.S \
         tests/guest/test_traps.c tests/guest/test_mm.c \
         tests/guest/test_pt.c tests/guest/test_p2m.c \
         tests/guest/test_balloon.c tests/guest/test_inject.c \
-        tests/guest/test_selftest.c \
+        tests/guest/test_selftest.c tests/guest/test_events.c \
+        tests/guest/test_xenstore.c \
         tests/bench/bench.c tests/bench/bench_p2m.c tests/bench/bench_pin.c \
         tests/bench/bench_p2m_memory.c \
         tests/bench/bench_mm.c tests/bench/bench_balloon.c

@@ -13,6 +13,7 @@
 #include <pvmm/layout.h>
 #include <pvmm/cpu.h>
 #include <pvmm/mm.h>
+#include <pvmm/xenstore.h>
 #include <pvmm/p2m_boot.h>
 #include <pvmm/bench.h>
 #include <pvmm/inject.h>
@@ -86,6 +87,16 @@ static void arm_injections(const struct boot_options *opts)
     }
 }
 
+/* A domU's xenstore ring; a dom0 Xen booted has none (no xenstored). */
+static void start_xenstore(const start_info_t *si)
+{
+    int rc = xs_init(si);
+
+    if ( rc && rc != -XEN_ENODEV )
+        printk("xenstore: cannot map the ring at mfn %#lx: %d\n",
+               (unsigned long)si->store_mfn, rc);
+}
+
 void __noreturn start_kernel(start_info_t *si)
 {
     char err[CMDLINE_ERR_LEN];
@@ -98,6 +109,7 @@ void __noreturn start_kernel(start_info_t *si)
     cons_init(si);
     traps_init();
     print_banner(si);
+    start_xenstore(si);
 
     rc = cmdline_parse((const char *)si->cmd_line, sizeof(si->cmd_line),
                        &boot_opts, err);
