@@ -15,6 +15,7 @@
  */
 #include <pvmm/console.h>
 #include <pvmm/hypercall.h>
+#include <pvmm/events.h>
 #include <pvmm/early_map.h>
 #include <pvmm/sched.h>
 #include <pvmm/time.h>
@@ -48,8 +49,7 @@ void cons_init(const start_info_t *si)
 
 static void ring_notify(void)
 {
-    struct evtchn_send send = { .port = ring_port };
-    long rc = HYPERVISOR_event_channel_op(EVTCHNOP_send, &send);
+    int rc = evtchn_send(ring_port);
 
     if ( rc )
         stats.last_error = rc;
