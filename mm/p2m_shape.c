@@ -44,11 +44,6 @@ void p2m_set_unwritten(bool identity)
     unwritten_identity = identity;
 }
 
-bool p2m_unwritten_is_identity(void)
-{
-    return unwritten_identity;
-}
-
 enum p2m_kind p2m_unwritten_kind(void)
 {
     return unwritten_identity ? KIND_IDENTITY : KIND_MISSING;

@@ -49,9 +49,6 @@ int p2m_set(pfn_t pfn, unsigned long entry);
 /* Shrinks p2m_size after releases (never below its built size). */
 void p2m_trim(void);
 
-/* See struct p2m_build. */
-bool p2m_unwritten_is_identity(void);
-
 /* The shared pages every sparse piece maps (docs/p2m.md). */
 struct p2m_shared_pages {
     mfn_t missing, identity;            /* leaves: 512 x INVALID each */
