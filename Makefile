@@ -46,7 +46,8 @@ SRCS := boot/head.S boot/notes.S \
         arch/x86/traps.c arch/x86/panic.c arch/x86/hypercall.c \
         arch/x86/early_map.c arch/x86/cpu.c \
         xen/console.c xen/shared_info.c xen/time.c xen/sched.c \
-        xen/events.c xen/xenstore.c \
+        xen/events.c xen/xenstore.c xen/control.c xen/suspend.c \
+        xen/hold.c \
         xen/multicall.c xen/memory.c \
         mm/mm.c mm/frame.c mm/bootmap.c mm/pmap.c mm/pmap_report.c \
         mm/frame_map.c mm/pt.c mm/pt_walk.c \
@@ -54,7 +55,7 @@ SRCS := boot/head.S boot/notes.S \
         mm/p2m_lookup.c mm/p2m_tree.c mm/p2m_boot.c mm/p2m_e820.c \
         mm/p2m_shape.c mm/p2m_revector.c mm/p2m_set.c mm/p2m_frames.c \
         mm/p2m_audit.c mm/p2m_map.c mm/p2m_pv.c mm/p2m_pv_audit.c \
-        mm/balloon.c \
+        mm/balloon.c mm/mm_suspend.c mm/p2m_suspend.c mm/frame_tags.c \
         lib/string.c lib/format.c lib/printk.c lib/cmdline.c lib/glob.c \
         lib/stats.c lib/inject.c \
         tests/guest/harness.c tests/guest/test_boot.c \

@@ -131,6 +131,8 @@ static int parse_word(const char *w, size_t len, struct boot_options *opts,
         opts->audit = true;
     else if ( word_is(w, len, "hold") )
         opts->hold = true;
+    else if ( word_is(w, len, "await_save") )
+        opts->await_save = true;
     else if ( word_is(w, len, "p2m_map") )
         opts->p2m_map = true;
     else if ( word_is(w, len, "p2m_list=tree") )

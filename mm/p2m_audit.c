@@ -15,8 +15,9 @@
  *     p2m_set is the real one, and the hypervisor's;
  *  5. every L3 entry of the p2m area is present, and the shared L1s, L2s
  *     and frame-list mids hold exactly what they stand for;
- *  6. what the tools read is right: p2m_vaddr, p2m_cr3 (0 or the kernel's
- *     root), the frame list's top below 2^27 pfns and ~0 above, and
+ *  6. what the tools read is right: p2m_vaddr, p2m_cr3 (the kernel's
+ *     root if the linear list was published, else 0), the frame list's
+ *     top below 2^27 pfns and ~0 above, and
  *     p2m_generation even;
  *  8. no page of the p2m (a private leaf, a shared page, the L3, the
  *     frame list) is free in the allocator.
@@ -252,8 +253,10 @@ static void audit_published(struct p2m_walker *w)
         report(w, "p2m_generation, odd", 0, p.generation, p.generation + 1);
     else if ( p.vaddr != P2M_BASE )
         report(w, "p2m_vaddr", 0, p.vaddr, P2M_BASE);
-    else if ( p.cr3 && p.cr3 != p.cr3_expected )
-        report(w, "p2m_cr3", 0, p.cr3, p.cr3_expected);
+    else if ( p.cr3 != (p2m_frames_linear_published() ? p.cr3_expected
+                                                      : 0) )
+        report(w, "p2m_cr3", 0, p.cr3,
+               p2m_frames_linear_published() ? p.cr3_expected : 0);
     else if ( p.frame_list != top )
         report(w, "pfn_to_mfn_frame_list_list", p2m_size, p.frame_list,
                top);

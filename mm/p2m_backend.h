@@ -115,7 +115,10 @@ unsigned long *p2m_be_generation(void);
  */
 void p2m_be_publish_size(unsigned long max_pfn, mfn_t frame_list_top);
 
-/* Tells the tools where the linear array is, and (linear) how to walk it. */
+/*
+ * Tells the tools where the linear array is, and how to walk it (linear),
+ * or that they must not (!linear: p2m_cr3 = 0).
+ */
 void p2m_be_publish_linear(bool linear);
 
 /* What the tools read now, and what the backend meant to publish. */
@@ -127,5 +130,16 @@ void p2m_be_published(struct p2m_be_published *p);
 
 /* The hypervisor's count of the domain's pages; negative if unknown. */
 long p2m_be_reservation(void);
+
+/*
+ * Suspend and resume (docs/suspend.md).  When the tools restore a domain
+ * every page gets a new machine frame; what a page keeps is its place in
+ * the domain (on Xen, its pfn).  p2m_be_page_key() names a page by that
+ * place before the suspend (~0UL if it has none); p2m_be_key_page() gives
+ * its machine frame afterwards, from the p2m the tools rewrote
+ * (INVALID_MFN if nothing backs the key).
+ */
+unsigned long p2m_be_page_key(mfn_t page);
+mfn_t p2m_be_key_page(unsigned long key);
 
 #endif /* PVMM_P2M_BACKEND_H */

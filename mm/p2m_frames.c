@@ -29,6 +29,7 @@
 static unsigned long *top;
 static mfn_t top_mfn, mid_missing, mid_identity;
 static unsigned long nr_private_mids;
+static bool linear_published;
 
 static unsigned long *new_page(mfn_t *mfn, unsigned long fill)
 {
@@ -160,8 +161,89 @@ int p2m_frames_init(bool linear)
     p2m_walk_first(&w, 1);
     if ( rc )
         return rc;
+    linear_published = linear;
     p2m_be_publish_linear(linear);
     wmb();
     p2m_frames_set_size(p2m_size);
+    return 0;
+}
+
+bool p2m_frames_linear_published(void)
+{
+    return linear_published;
+}
+
+/*
+ * Suspend: the frame list's own pages (top, shared mids, and every mid
+ * the top names) as keys.  The top page is rewritten in place: the tools
+ * save it as it is, and no one reads it until p2m_frames_resume().
+ */
+void p2m_frames_suspend(void)
+{
+    unsigned int g;
+
+    if ( !top )
+        return;
+    for ( g = 0; g < NR_MIDS; g++ )
+        top[g] = p2m_be_page_key(_mfn(top[g]));
+    top_mfn = _mfn(p2m_be_page_key(top_mfn));
+    mid_missing = _mfn(p2m_be_page_key(mid_missing));
+    mid_identity = _mfn(p2m_be_page_key(mid_identity));
+}
+
+/* One key back to its new frame; counts it, or says which was lost. */
+static mfn_t rederive(unsigned long key, const char *what,
+                      unsigned long *count, int *rc)
+{
+    mfn_t m = p2m_be_key_page(key);
+
+    if ( mfn_eq(m, INVALID_MFN) && !*rc )
+    {
+        p2m_be_log("p2m: resume: %s (key %#lx) has no frame\n", what, key);
+        *rc = -XEN_ENOENT;
+    }
+    (*count)++;
+    return m;
+}
+
+/* A private mid's entries: the leaves the hardware now walks. */
+static void refill_mid(unsigned int g)
+{
+    unsigned long *mid = p2m_be_page_va(_mfn(top[g]));
+    unsigned long c;
+
+    for ( c = 0; c < CHUNKS_PER_GIG; c++ )
+        mid[c] = mfn_x(p2m_chunk_leaf(g * CHUNKS_PER_GIG + c));
+}
+
+/*
+ * Resume: the pages back to frames, then every entry they hold rewritten:
+ * they name leaves and mids by machine frame, and all of those moved.
+ * The shared pages must be re-derived already (p2m_core_resume()).
+ */
+int p2m_frames_resume(unsigned long *rederived)
+{
+    unsigned long entries = 0;  /* the mids are counted once, below */
+    unsigned int g;
+    int rc = 0;
+
+    if ( !top )
+        return 0;
+    top_mfn = rederive(mfn_x(top_mfn), "frame list top", rederived, &rc);
+    mid_missing = rederive(mfn_x(mid_missing), "mid_missing", rederived,
+                           &rc);
+    mid_identity = rederive(mfn_x(mid_identity), "mid_identity", rederived,
+                            &rc);
+    for ( g = 0; g < NR_MIDS; g++ )
+        top[g] = mfn_x(rederive(top[g], "frame list mid", &entries, &rc));
+    *rederived += nr_private_mids;
+    if ( rc )
+        return rc;
+    p2m_page_fill(p2m_be_page_va(mid_missing), mfn_x(p2m_shared.missing));
+    p2m_page_fill(p2m_be_page_va(mid_identity),
+                  mfn_x(p2m_shared.identity));
+    for ( g = 0; g < NR_MIDS; g++ )
+        if ( mfn_eq(shared_mid_leaf(_mfn(top[g])), INVALID_MFN) )
+            refill_mid(g);
     return 0;
 }

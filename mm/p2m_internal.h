@@ -99,5 +99,10 @@ mfn_t p2m_frames_mid(unsigned long gig);
 mfn_t p2m_frames_shared_mid(enum p2m_kind k);
 mfn_t p2m_frames_top(void);
 unsigned long p2m_frames_pages(void);
+/* Did p2m_frames_init() publish the linear list (p2m_cr3)? */
+bool p2m_frames_linear_published(void);
+/* mm/p2m_suspend.c's halves for the frame list. */
+void p2m_frames_suspend(void);
+int p2m_frames_resume(unsigned long *rederived);
 
 #endif /* PVMM_P2M_INTERNAL_H */

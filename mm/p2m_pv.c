@@ -195,8 +195,8 @@ void p2m_be_publish_linear(bool linear)
     struct arch_shared_info *a = &xen_shared_info->arch;
 
     a->p2m_vaddr = P2M_BASE;
-    if ( linear )
-        a->p2m_cr3 = kernel_cr3();
+    /* A restored shared_info holds the old domain's value: always write. */
+    a->p2m_cr3 = linear ? kernel_cr3() : 0;
 }
 
 void p2m_be_published(struct p2m_be_published *p)
@@ -209,6 +209,23 @@ void p2m_be_published(struct p2m_be_published *p)
         .vaddr = a->p2m_vaddr, .cr3 = a->p2m_cr3,
         .cr3_expected = kernel_cr3(),
     };
+}
+
+unsigned long p2m_be_page_key(mfn_t page)
+{
+    return pfn_x(page_pfn(page));
+}
+
+/* The p2m itself: the tools wrote every leaf before the domain ran. */
+mfn_t p2m_be_key_page(unsigned long key)
+{
+    unsigned long e;
+
+    if ( key >= P2M_MAX_PFNS )
+        return INVALID_MFN;
+    e = p2m_get_entry(_pfn(key));
+    return e == INVALID_P2M_ENTRY || p2m_entry_is_identity(e)
+           ? INVALID_MFN : _mfn(e);
 }
 
 long p2m_be_reservation(void)

@@ -16,6 +16,8 @@
 #include <pvmm/multicall.h>
 #include <pvmm/panic.h>
 #include <pvmm/pte.h>
+#include <pvmm/p2m.h>
+#include <pvmm/printk.h>
 
 static struct pmap_slot slots[PMAP_SLOTS];
 
@@ -24,7 +26,7 @@ void pmap_init(void)
     unsigned int i;
 
     for ( i = 0; i < PMAP_SLOTS; i++ )
-        slots[i] = (struct pmap_slot){ INVALID_MFN, NULL };
+        slots[i] = (struct pmap_slot){ INVALID_MFN, NULL, false };
 }
 
 static void __noreturn pmap_exhausted(void)
@@ -57,8 +59,57 @@ void *pmap_map_for(mfn_t mfn, bool writable, const char *holder)
     if ( rc )
         panic("PMAP: mapping mfn %#lx in slot %u for %s failed: %d",
               mfn_x(mfn), i, holder, rc);
-    slots[i] = (struct pmap_slot){ mfn, holder };
+    slots[i] = (struct pmap_slot){ mfn, holder, writable };
     return (void *)slot_va(i);
+}
+
+/* While suspended: the pfn behind each slot in use (INVALID if free). */
+static pfn_t suspended_pfn[PMAP_SLOTS];
+
+int pmap_suspend(void)
+{
+    unsigned int i;
+
+    for ( i = 0; i < PMAP_SLOTS; i++ )
+    {
+        suspended_pfn[i] = INVALID_PFN;
+        if ( mfn_eq(slots[i].mfn, INVALID_MFN) )
+            continue;
+        suspended_pfn[i] = mfn_to_pfn(slots[i].mfn);
+        if ( pfn_eq(suspended_pfn[i], INVALID_PFN) )
+        {
+            printk("PMAP: slot %u (%s) maps mfn %#lx, not the domain's: "
+                   "cannot suspend\n", i, slots[i].holder,
+                   mfn_x(slots[i].mfn));
+            return -XEN_EBUSY;
+        }
+    }
+    return 0;
+}
+
+unsigned int pmap_resume(void)
+{
+    uint64_t flags;
+    unsigned int i, n = 0;
+    mfn_t mfn;
+    int rc;
+
+    for ( i = 0; i < PMAP_SLOTS; i++ )
+    {
+        if ( pfn_eq(suspended_pfn[i], INVALID_PFN) )
+            continue;
+        mfn = pfn_to_mfn(suspended_pfn[i]);
+        flags = (slots[i].writable ? PTE_KERNEL_RW : PTE_KERNEL_RO) |
+                pte_nx;
+        rc = mc_update_va_mapping_now(slot_va(i), pte_from_mfn(mfn, flags),
+                                      UVMF_INVLPG | UVMF_LOCAL);
+        if ( rc )
+            panic("PMAP: remapping slot %u (pfn %#lx) after resume: %d", i,
+                  pfn_x(suspended_pfn[i]), rc);
+        slots[i].mfn = mfn;
+        n++;
+    }
+    return n;
 }
 
 bool pmap_owns(const void *va)
@@ -78,5 +129,5 @@ void pmap_unmap(const void *va)
     if ( rc )
         panic("PMAP: clearing slot %u (mfn %#lx) failed: %d", i,
               mfn_x(slots[i].mfn), rc);
-    slots[i] = (struct pmap_slot){ INVALID_MFN, NULL };
+    slots[i] = (struct pmap_slot){ INVALID_MFN, NULL, false };
 }

@@ -26,6 +26,7 @@
  */
 #include <pvmm/pt.h>
 #include <pvmm/p2m.h>
+#include <pvmm/frame.h>
 #include <pvmm/multicall.h>
 #include <pvmm/printk.h>
 #include <pvmm/panic.h>
@@ -129,6 +130,37 @@ int pt_pin(mfn_t root)
     }
     printk("pt_pin(%#lx): Xen refused: %d\n", mfn_x(root), rc);
     pin_rollback(root);
+    return rc;
+}
+
+/* An L4 with a role, unpinned: a tree the tools would save as data. */
+static bool unpinned_root(pfn_t pfn)
+{
+    unsigned int r = pt_role(pfn);
+
+    return (r & PT_ROLE_LEVEL_MASK) == 4 && !(r & PT_ROLE_PINNED);
+}
+
+int pt_pin_all(pfn_t *pinned, unsigned int max, unsigned int *count)
+{
+    unsigned long pfn;
+    int rc = 0;
+
+    *count = 0;
+    for ( pfn = 0; pfn < frame_total() && !rc; pfn++ )
+    {
+        if ( !unpinned_root(_pfn(pfn)) )
+            continue;
+        if ( *count == max )
+        {
+            printk("pt_pin_all: more than %u unpinned trees\n", max);
+            rc = -XEN_ENOSPC;
+        }
+        else if ( (rc = pt_pin(pfn_to_mfn(_pfn(pfn)))) == 0 )
+            pinned[(*count)++] = _pfn(pfn);
+    }
+    while ( rc && *count )
+        (void)pt_unpin(pfn_to_mfn(pinned[--(*count)]));
     return rc;
 }
 

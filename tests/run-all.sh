@@ -29,8 +29,12 @@ GUEST_CMDLINE=${CMDLINE:-audit}
 DOMU_MATRIX=${DOMU_MATRIX-m64:64:64:audit;m129:129:129:audit;m128max1024:128:1024:audit;m1025:1025:1025:audit;dump-linear:64:64:tests=boot.*,p2m.* audit hold p2m_list=linear;dump-tree:64:64:tests=boot.*,p2m.* audit hold p2m_list=tree}
 total_pass=0 total_fail=0 total_skip=0
 failed_steps=()
+# Lines that say what failed: a test, a guest's result or its ending.
+failure_lines='\[ FAIL \]|Test result: (FAILURE|ERROR|NONE)|: end: |never ballooned|match=no|no result'
 logs=$top/build/logs
 mkdir -p "$logs"
+failures=$logs/failures.txt
+: > "$failures"
 # A line per step for tests/junit.py: name, exit, seconds, output, serial.
 manifest=$logs/steps.tsv
 : > "$manifest"
@@ -78,6 +82,11 @@ report() {
         total_fail=$((total_fail + 1))
     fi
     [ "$rc" -eq 0 ] || failed_steps+=("$name (exit $rc)")
+    # What failed, repeated at the very end: a CI log is often read from
+    # its tail, and a step's own lines may be far above it.
+    [ "$rc" -eq 0 ] && [ "$counted_fail" -eq 0 ] ||
+        grep -v '^(XEN)' "$out" | tr -d '\r' | grep -E "$failure_lines" |
+        head -n 20 | sed "s|^|$name: |" >> "$failures"
 }
 
 since() {       # since START: seconds from START (date +%s.%N) to now
@@ -169,5 +178,6 @@ echo "make test: $(( $(date +%s) - start )) s"
 for s in "${failed_steps[@]}"; do
     echo "failed step: $s"
 done
+sed 's/^/failed: /' "$failures"
 echo "total: $total_pass passed, $total_fail failed, $total_skip skipped"
 [ ${#failed_steps[@]} -eq 0 ] && [ "$total_fail" -eq 0 ]

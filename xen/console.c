@@ -47,6 +47,15 @@ void cons_init(const start_info_t *si)
     stats.ring = true;
 }
 
+void cons_resume(const start_info_t *si)
+{
+    if ( !ring )
+        return;
+    ring_port = si->console.domU.evtchn;
+    ring_stalled = false;
+    (void)evtchn_unmask(ring_port);
+}
+
 static void ring_notify(void)
 {
     int rc = evtchn_send(ring_port);

@@ -66,6 +66,14 @@ void evtchn_unbind(evtchn_port_t port)
             handlers[i].fn = NULL;
 }
 
+void evtchn_unbind_all(void)
+{
+    unsigned int i;
+
+    for ( i = 0; i < EVTCHN_MAX_HANDLERS; i++ )
+        handlers[i].fn = NULL;
+}
+
 int evtchn_send(evtchn_port_t port)
 {
     struct evtchn_send send = { .port = port };

@@ -33,6 +33,14 @@ static uint32_t next_req_id;
 static uint8_t ring_page[PAGE_SIZE]
     __section(".bss.page_aligned") __aligned(PAGE_SIZE);
 
+/* The watches registered, to register again on a new connection. */
+#define MAX_WATCHES     8
+#define WATCH_NAME_MAX  128
+static struct {
+    char path[WATCH_NAME_MAX], token[WATCH_NAME_MAX];
+    bool used;
+} registered[MAX_WATCHES];
+
 static struct {
     char event[WATCH_QUEUE][WATCH_EVENT_MAX];
     uint32_t len[WATCH_QUEUE];
@@ -295,18 +303,84 @@ long xs_directory(const char *path, char *buf, size_t size,
     return n;
 }
 
+static int find_registered(const char *path, const char *token)
+{
+    int i;
+
+    for ( i = 0; i < MAX_WATCHES; i++ )
+        if ( registered[i].used && !strcmp(registered[i].path, path) &&
+             !strcmp(registered[i].token, token) )
+            return i;
+    return -1;
+}
+
+/* Remembers a watch for xs_resume(); -XEN_ENOSPC if it cannot. */
+static int remember_watch(const char *path, const char *token)
+{
+    int i;
+
+    if ( find_registered(path, token) >= 0 )
+        return 0;
+    if ( strlen(path) >= WATCH_NAME_MAX || strlen(token) >= WATCH_NAME_MAX )
+        return -XEN_E2BIG;
+    for ( i = 0; i < MAX_WATCHES; i++ )
+        if ( !registered[i].used )
+        {
+            memcpy(registered[i].path, path, strlen(path) + 1);
+            memcpy(registered[i].token, token, strlen(token) + 1);
+            registered[i].used = true;
+            return 0;
+        }
+    return -XEN_ENOSPC;
+}
+
 int xs_watch(const char *path, const char *token)
 {
     const char *parts[] = { path, token };
+    int rc = remember_watch(path, token);
 
-    return request_ok(XS_WATCH, parts, 2);
+    if ( rc )
+        return rc;          /* one a resume would lose: refused up front */
+    rc = request_ok(XS_WATCH, parts, 2);
+    if ( rc && rc != -XEN_EEXIST )
+        registered[find_registered(path, token)].used = false;
+    return rc;
 }
 
 int xs_unwatch(const char *path, const char *token)
 {
     const char *parts[] = { path, token };
+    int i = find_registered(path, token);
 
+    if ( i >= 0 )
+        registered[i].used = false;
     return request_ok(XS_UNWATCH, parts, 2);
+}
+
+int xs_resume(const start_info_t *si, bool new_domain)
+{
+    const char *parts[2];
+    int i, rc, first = 0;
+
+    if ( !ring || !new_domain )
+        return 0;
+    port = si->store_evtchn;
+    broken = false;
+    watches.count = 0;
+    /* Anything half-read belonged to the old connection. */
+    ring->rsp_cons = READ_ONCE(ring->rsp_prod);
+    (void)evtchn_unmask(port);
+    for ( i = 0; i < MAX_WATCHES; i++ )
+    {
+        if ( !registered[i].used )
+            continue;
+        parts[0] = registered[i].path;
+        parts[1] = registered[i].token;
+        rc = request_ok(XS_WATCH, parts, 2);
+        if ( rc && !first )
+            first = rc;
+    }
+    return first;
 }
 
 /* Copies the NUL-terminated string at s (within end) into dst. */

@@ -14,6 +14,8 @@
 #include <pvmm/cpu.h>
 #include <pvmm/mm.h>
 #include <pvmm/xenstore.h>
+#include <pvmm/control.h>
+#include <pvmm/hold.h>
 #include <pvmm/p2m_boot.h>
 #include <pvmm/bench.h>
 #include <pvmm/inject.h>
@@ -53,27 +55,6 @@ static void print_boot_details(const start_info_t *si)
            si->nr_pt_frames, si->mfn_list);
 }
 
-/*
- * `hold`: stay alive for `xl dump-core`.  The digest is what the checker
- * in dom0 must find in the core's .xen_p2m section.
- */
-static void __noreturn hold_for_dump(void)
-{
-    unsigned long count;
-    uint64_t hash;
-
-    if ( boot_opts.p2m_map )
-        p2m_map_dump("hold");
-    p2m_digest(&count, &hash);
-    printk("P2M-DIGEST populated=%lu hash=%016lx\n", count, hash);
-    printk("pvmm: holding for dump-core (p2m_cr3 %s)\n",
-           xen_shared_info->arch.p2m_cr3 ? "set: linear list"
-                                         : "0: frame list");
-    (void)cons_flush(CONS_RING_WAIT_NS);
-    for ( ; ; )
-        (void)HYPERVISOR_sched_op(SCHEDOP_block, NULL);
-}
-
 /* inject=: armed before mm is set up, so a rule's N counts from boot. */
 static void arm_injections(const struct boot_options *opts)
 {
@@ -87,7 +68,10 @@ static void arm_injections(const struct boot_options *opts)
     }
 }
 
-/* A domU's xenstore ring; a dom0 Xen booted has none (no xenstored). */
+/*
+ * A domU's xenstore ring, and the watch for the toolstack's requests; a
+ * dom0 Xen booted has neither (no xenstored).
+ */
 static void start_xenstore(const start_info_t *si)
 {
     int rc = xs_init(si);
@@ -95,6 +79,8 @@ static void start_xenstore(const start_info_t *si)
     if ( rc && rc != -XEN_ENODEV )
         printk("xenstore: cannot map the ring at mfn %#lx: %d\n",
                (unsigned long)si->store_mfn, rc);
+    if ( !rc && (rc = control_init()) != 0 )
+        printk("control: cannot watch control/shutdown: %d\n", rc);
 }
 
 void __noreturn start_kernel(start_info_t *si)
@@ -131,7 +117,7 @@ void __noreturn start_kernel(start_info_t *si)
         p2m_map_dump("final");
     test_report(&run);
     if ( !rc && boot_opts.hold )
-        hold_for_dump();
+        hold(&boot_opts);
 
     /* The result line is the last thing a runner needs: let it drain. */
     (void)cons_flush(CONS_RING_WAIT_NS);

@@ -7,7 +7,11 @@
  *   bench                  run the benchmarks after the tests
  *   audit                  check the p2m's invariants after every test
  *   hold                   after the result, print the p2m's digest and
- *                          block instead of shutting down (xl dump-core)
+ *                          block instead of shutting down (xl dump-core,
+ *                          xl save/restore, xl shutdown: docs/suspend.md)
+ *   await_save             the suspend.* tests wait for the runner to
+ *                          save and restore (or checkpoint) the guest;
+ *                          without it they skip
  *   p2m_list=tree          publish only the three-level frame list for
  *                          the tools, not the linear list (p2m_cr3 = 0)
  *   p2m_list=linear        publish the linear list (p2m_cr3) even if the
@@ -42,6 +46,7 @@ struct boot_options {
     bool bench;
     bool audit;
     bool hold;
+    bool await_save;
     bool p2m_map;
     enum { P2M_LIST_AUTO, P2M_LIST_TREE, P2M_LIST_LINEAR } p2m_list;
     unsigned int nr_inject;

@@ -21,6 +21,12 @@ struct cons_stats {
 
 /* Picks the backend from start_info; maps the ring for a domU. */
 void cons_init(const start_info_t *si);
+/*
+ * After a resume (docs/suspend.md): the ring stays where it is mapped
+ * (the page keeps its pfn; the tools re-point the mapping), but a new
+ * domain has a new event channel, from the start_info the tools wrote.
+ */
+void cons_resume(const start_info_t *si);
 
 /* Writes len bytes; each '\n' goes out as "\r\n". */
 void cons_write(const char *s, size_t len);

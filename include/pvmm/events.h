@@ -29,6 +29,8 @@ typedef void (*evtchn_handler_t)(evtchn_port_t port, void *ctx);
  */
 int evtchn_bind(evtchn_port_t port, evtchn_handler_t handler, void *ctx);
 void evtchn_unbind(evtchn_port_t port);
+/* A restored domain has none of its old ports: forgets every handler. */
+void evtchn_unbind_all(void);
 
 /* EVTCHNOP_send; Xen's error. */
 int evtchn_send(evtchn_port_t port);

@@ -35,4 +35,32 @@ struct boot_options;
  */
 void mm_init(start_info_t *si, const struct boot_options *opts);
 
+/*
+ * Suspend and resume (mm/mm_suspend.c, docs/suspend.md).
+ *
+ * mm_suspend_prepare() pins every tree that is not pinned (the tools
+ * rewrite mfns only inside pinned tables) and checks that PMAP maps only
+ * the domain's own frames; 0, or an error after undoing what it did.
+ * mm_suspend_enter() then turns every machine frame mm caches into a pfn:
+ * it is the last step before the suspend hypercall, and from it until
+ * mm_resume() nothing may touch the p2m or the pagetables.
+ *
+ * mm_resume() re-derives each cached frame from the p2m the tools wrote
+ * (a new domain) or kept (a cancelled suspend), publishes the p2m again,
+ * and unpins what mm_suspend_prepare() pinned.  It panics if a cached
+ * page has no frame: the kernel cannot run on a tree it cannot find.
+ */
+struct mm_resume_stats {
+    unsigned long rederived;        /* cached machine frames re-derived */
+    unsigned int pinned;            /* trees pinned for the suspend */
+    uint64_t cycles;                /* mm_resume() itself */
+};
+
+#define MM_SUSPEND_MAX_TREES 32
+
+int mm_suspend_prepare(void);
+void mm_suspend_abort(void);        /* a prepare not followed by a suspend */
+void mm_suspend_enter(void);
+void mm_resume(struct mm_resume_stats *st);
+
 #endif /* PVMM_MM_H */

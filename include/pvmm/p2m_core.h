@@ -113,4 +113,17 @@ void p2m_digest(unsigned long *count, uint64_t *hash);
  */
 void p2m_map_dump(const char *label);
 
+/*
+ * Across a suspend (mm/p2m_suspend.c, docs/suspend.md).  Before: every
+ * machine frame the core caches becomes the backend's key for its page;
+ * nothing may use the p2m's slow path or change it until the resume.
+ * After (a restore on new frames, or a cancelled suspend on the same
+ * ones): keys back to frames from the p2m the tools rewrote, the frame
+ * list's entries rebuilt, and max_pfn, the frame list, p2m_vaddr,
+ * p2m_cr3 and p2m_generation published again.  *rederived counts the
+ * cached frames re-derived.  0, or -XEN_ENOENT if a page has no frame.
+ */
+void p2m_core_suspend(void);
+int p2m_core_resume(unsigned long *rederived);
+
 #endif /* PVMM_P2M_CORE_H */

@@ -18,6 +18,7 @@
 struct pmap_slot {
     mfn_t mfn;              /* INVALID_MFN when free */
     const char *holder;     /* the function that mapped it */
+    bool writable;
 };
 
 /* Call once the fixmap L1 is linked into the kernel's tree. */
@@ -27,6 +28,15 @@ void pmap_init(void);
 void *pmap_map_for(mfn_t mfn, bool writable, const char *holder);
 void pmap_unmap(const void *va);
 bool pmap_owns(const void *va);
+
+/*
+ * Across a suspend (docs/suspend.md): a slot in use keeps its page by pfn
+ * (pmap_suspend: -XEN_EBUSY if it maps a frame the domain does not own,
+ * which the tools could not save), and pmap_resume() maps each such slot
+ * again on the page's new frame; it returns how many it re-derived.
+ */
+int pmap_suspend(void);
+unsigned int pmap_resume(void);
 
 /*
  * The exhaustion message, as text: "PMAP: all N slots in use: slot 0 mfn

@@ -126,6 +126,15 @@ bool pt_l4_slot_is_private(unsigned int slot, pte_t e);
 int pt_pin(mfn_t root);
 int pt_unpin(mfn_t root);
 
+/*
+ * Before a suspend (docs/suspend.md): pins every tree whose root is an
+ * L4 the roles know and that is not pinned, because the tools turn the
+ * mfns inside pinned tables into pfns, and only those.  The roots it
+ * pinned go to pinned[] (at most max).  0, or an error after unpinning
+ * what it pinned: -XEN_ENOSPC if there are more than max, or Xen's.
+ */
+int pt_pin_all(pfn_t *pinned, unsigned int max, unsigned int *count);
+
 /* MMUEXT_NEW_BASEPTR: switch to root (pinned). */
 int pt_switch(mfn_t root);
 

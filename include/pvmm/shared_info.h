@@ -14,6 +14,16 @@ extern start_info_t *xen_start_info;
 /* Maps the page start_info names; panics if Xen refuses. */
 void shared_info_init(start_info_t *si);
 
+/*
+ * Around a suspend (docs/suspend.md): the page is Xen's, not the domain's,
+ * and the tools refuse to save a pagetable that maps a frame the domain
+ * does not own.  shared_info_unmap() drops the mapping; shared_info_remap()
+ * maps the page start_info names now (a restored domain has a new one).
+ * Nothing may read xen_shared_info in between.  0 or Xen's error.
+ */
+int shared_info_unmap(void);
+int shared_info_remap(void);
+
 static inline struct vcpu_info *shared_info_vcpu0(void)
 {
     return &xen_shared_info->vcpu_info[0];

@@ -26,6 +26,15 @@
 int xs_init(const start_info_t *si);
 bool xs_available(void);
 
+/*
+ * After a resume (docs/suspend.md).  new_domain: xenstored knows a new
+ * connection on a new event channel (start_info's), with no watches;
+ * the watches registered through xs_watch() are registered again, and
+ * events queued before the suspend are dropped.  A cancelled suspend
+ * keeps the connection.  0 or the first error of re-registering.
+ */
+int xs_resume(const start_info_t *si, bool new_domain);
+
 /* The value, NUL-terminated in buf; its length, or -XEN_E*. */
 long xs_read(const char *path, char *buf, size_t size);
 int xs_write(const char *path, const char *value);

@@ -11,6 +11,7 @@
  * FAILURE; a setup error or a pattern that selects nothing makes it ERROR;
  * a run where everything selected skipped is SKIP.
  */
+#include <pvmm/control.h>
 #include <pvmm/test.h>
 #include <pvmm/printk.h>
 #include <pvmm/lib.h>
@@ -185,6 +186,8 @@ void test_run(const struct boot_options *opts, const char *setup_error,
         s = run_one(t, full, opts);
         run->counts[s]++;
         run->status = MAX(run->status, s);
+        /* xl shutdown, reboot or save, asked while the tests run. */
+        (void)control_poll(0);
     }
     /* Nothing ran and nothing said why (an empty .tests): not a pass. */
     if ( run->status == TEST_SUCCESS && !run->counts[TEST_SUCCESS] &&

@@ -61,7 +61,7 @@ TEST(cmdline, glob_matching)
  * only what it needs to check the parser's flags and patterns.
  */
 struct model {
-    bool verbose, bench, audit, hold, p2m_map;
+    bool verbose, bench, audit, hold, await_save, p2m_map;
     unsigned int globs;
     const char *glob[CMDLINE_MAX_GLOBS];    /* start of each, in the line */
     unsigned int glob_len[CMDLINE_MAX_GLOBS];
@@ -85,6 +85,7 @@ static void model_word(struct model *m, const char *w, unsigned int len)
     m->bench |= word_eq(w, len, "bench");
     m->audit |= word_eq(w, len, "audit");
     m->hold |= word_eq(w, len, "hold");
+    m->await_save |= word_eq(w, len, "await_save");
     m->p2m_map |= word_eq(w, len, "p2m_map");
     if ( len < 6 || w[0] != 't' || w[1] != 'e' || w[2] != 's' ||
          w[3] != 't' || w[4] != 's' || w[5] != '=' )
@@ -126,6 +127,7 @@ TEST(cmdline, boot_line_parsed)
     ASSERT_EQ(boot_opts.bench, m.bench);
     ASSERT_EQ(boot_opts.audit, m.audit);
     ASSERT_EQ(boot_opts.hold, m.hold);
+    ASSERT_EQ(boot_opts.await_save, m.await_save);
     ASSERT_EQ(boot_opts.p2m_map, m.p2m_map);
     ASSERT_EQ(boot_opts.nr_globs, m.globs);
     for ( i = 0; i < m.globs; i++ )

@@ -39,7 +39,10 @@ HOST_TEST(cmdline_dump_core_options)
     CHECK_EQ(parse("audit hold p2m_list=tree", &o, err), 0);
     CHECK(o.audit && o.hold && o.p2m_list == P2M_LIST_TREE && !o.p2m_map);
     CHECK_EQ(parse("p2m_map", &o, err), 0);
-    CHECK(o.p2m_map && !o.hold);
+    CHECK(o.p2m_map && !o.hold && !o.await_save);
+    CHECK_EQ(parse("await_save hold", &o, err), 0);
+    CHECK(o.await_save && o.hold);
+    CHECK_EQ(parse("await_save=1", &o, err), -1);
     CHECK_EQ(parse("p2m_map=1", &o, err), -1);
     CHECK_EQ(parse("p2m_list=linear", &o, err), 0);
     CHECK(o.p2m_list == P2M_LIST_LINEAR);

@@ -5,9 +5,9 @@
 HOST_TEST(pmap_exhaustion_message_names_holders)
 {
     struct pmap_slot slots[3] = {
-        { _mfn(0x1234), "fill_l1" },
-        { _mfn(0xabc), "zero_page" },
-        { _mfn(0x5), NULL },
+        { _mfn(0x1234), "fill_l1", true },
+        { _mfn(0xabc), "zero_page", true },
+        { _mfn(0x5), NULL, false },
     };
     char buf[256];
     size_t n = pmap_describe_full(buf, sizeof(buf), slots, 3);
@@ -25,7 +25,7 @@ HOST_TEST(pmap_exhaustion_message_reports_full_length_when_cut)
     int i;
 
     for ( i = 0; i < PMAP_SLOTS; i++ )
-        slots[i] = (struct pmap_slot){ _mfn(i), "holder" };
+        slots[i] = (struct pmap_slot){ _mfn(i), "holder", false };
     n = pmap_describe_full(small, sizeof(small), slots, PMAP_SLOTS);
     CHECK(n > sizeof(small));
     CHECK_EQ(strlen(small), sizeof(small) - 1);

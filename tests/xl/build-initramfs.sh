@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the dom0 side of the domU test: a Debian 12 Linux kernel and an
 # initramfs that holds busybox, the Xen 4.17 toolstack (xl, xenstored,
-# xenconsoled, xen-init-dom0) with its shared libraries, the five Xen
+# xenconsoled, xen-init-dom0, libxl-save-helper) with its shared libraries, the five Xen
 # kernel modules the toolstack needs, and tests/xl/{init,lib.sh,job.sh,pvmm.cfg.in}.
 #
 # Packages come from Debian with `apt-get download` and are unpacked with
@@ -48,6 +48,7 @@ xen_bin=usr/lib/xen-4.17/bin
 binaries=(
     "$xen_bin/xl" "$xen_bin/xenstored" "$xen_bin/xen-init-dom0"
     "$xen_bin/xenconsoled" "$xen_bin/xenstore-control" "$xen_bin/xenctx"
+    "$xen_bin/libxl-save-helper"    # xl save and restore run it
     usr/bin/xenstore
 )
 # xenstore-utils' xenstore-read, -ls, ... are links to usr/bin/xenstore.

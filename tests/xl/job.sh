@@ -25,6 +25,19 @@
 # .xen_p2m section with /pvmm/p2m-digest, prints
 #     PVMM-DUMPCORE NAME guest="P2M-DIGEST ..." core="P2M-DIGEST ..." match=yes|no
 # and destroys it; reason is then "held", and rc 1 if the digests differ.
+#
+# A line ACTIONS=WORD... applies to the next guest only, which must be
+# held: once it prints PVMM-READY, the actions run in order (docs/suspend.md):
+#     save          xl save, then xl restore of the file; the guest must
+#                   print "pvmm: resumed n=<k>" (k counts its resumes)
+#     checkpoint    xl save -c (the guest goes on); "resumed n=<k>" too
+#     balloon:MIB   xl mem-set; the guest follows and prints PVMM-READY
+#     shutdown      xl shutdown: it must go away with reason poweroff
+#     reboot        xl reboot (on_reboot is destroy): reason reboot
+#     dump          the dump-core check above
+# Each prints one line,
+#     PVMM-ACTION NAME WORD ok|FAIL [k=v...]
+# with the save and restore times (ms) and the save file's size (KiB).
 # rc is 0 when the domain was created and went away by itself, the exit
 # status of xl create when that failed, 124 when the guest ran out of time
 # (it is then destroyed).  reason is the shutdown reason that xl's monitor
@@ -41,6 +54,8 @@ conlog_dir=/var/log/xen/console
 GUEST_TIMEOUT=60
 CREATE_TIMEOUT=120
 DIAG=fail
+ACTIONS=
+ACTION_TIMEOUT=120
 
 . /etc/pvmm/lib.sh
 
@@ -122,11 +137,85 @@ check_held() {                  # check_held NAME CONLOG; returns 0 on a match
     return 1
 }
 
+# How many lines of file match the extended regular expression.
+count_lines() {                 # count_lines FILE ERE
+    local n
+    n=$(grep -a -c -E "$2" "$1" 2>/dev/null)
+    echo "${n:-0}"
+}
+
+# Waits until at least N lines of FILE match ERE; false after SECS.
+wait_lines() {                  # wait_lines FILE ERE N SECS
+    local deadline=$(( $(now_cs) + $4 * 100 ))
+    while [ "$(count_lines "$1" "$2")" -lt "$3" ]; do
+        [ "$(now_cs)" -lt "$deadline" ] || return 1
+        sleep 0.3
+    done
+}
+
+# One action on a held guest (see the top); prints its PVMM-ACTION line.
+act() {                         # act NAME CONLOG RESUMES WORD
+    local name="$1" conlog="$2" k="$3" word="$4" out="/run/pvmm/$1.act"
+    local file="/run/pvmm/$1.save" ready t0 t1 t2 kib rc=0 extra=''
+    ready=$(count_lines "$conlog" '^PVMM-READY')
+    : > "$out"
+    case "$word" in
+    save|checkpoint)
+        t0=$(now_cs)
+        if [ "$word" = save ]; then
+            bounded "$ACTION_TIMEOUT" xl save "$name" "$file" >> "$out" 2>&1 || rc=1
+        else
+            bounded "$ACTION_TIMEOUT" xl save -c "$name" "$file" >> "$out" 2>&1 || rc=1
+        fi
+        t1=$(now_cs)
+        kib=$(( $(stat -c %s "$file" 2>/dev/null || echo 0) / 1024 ))
+        if [ "$word" = save ] && [ "$rc" = 0 ]; then
+            bounded "$ACTION_TIMEOUT" xl restore "$file" >> "$out" 2>&1 || rc=1
+        fi
+        t2=$(now_cs)
+        rm -f "$file"
+        k=$((k + 1))
+        [ "$rc" = 0 ] && ! wait_lines "$conlog" "pvmm: resumed n=$k " 1 "$ACTION_TIMEOUT" && rc=2
+        extra="n=$k save_ms=$(( (t1 - t0) * 10 )) restore_ms=$(( (t2 - t1) * 10 )) file_kib=$kib" ;;
+    balloon:*)
+        bounded 30 xl mem-set "$name" "${word#balloon:}m" >> "$out" 2>&1 || rc=1 ;;
+    shutdown|reboot)
+        bounded 30 xl "$word" "$name" >> "$out" 2>&1 || rc=1 ;;
+    dump)
+        check_held "$name" "$conlog" || rc=1 ;;
+    *)
+        echo "unknown action" >> "$out"; rc=1 ;;
+    esac
+    # Save, checkpoint and balloon end with the guest ready again.
+    case "$word" in
+    save|checkpoint|balloon:*)
+        [ "$rc" = 0 ] && ! wait_lines "$conlog" '^PVMM-READY' $((ready + 1)) "$ACTION_TIMEOUT" && rc=3 ;;
+    esac
+    if [ "$rc" = 0 ]; then
+        echo "PVMM-ACTION $name $word ok $extra"
+    else
+        echo "PVMM-ACTION $name $word FAIL step=$rc $extra"
+        sed 's/^/    /' "$out"
+    fi
+    return "$rc"
+}
+
+# The actions of a held guest, in order; stops at the first failure.
+run_actions() {                 # run_actions NAME CONLOG WORD...
+    local name="$1" conlog="$2" k=0 word
+    shift 2
+    for word in "$@"; do
+        act "$name" "$conlog" "$k" "$word" || return 1
+        case "$word" in save|checkpoint) k=$((k + 1)) ;; esac
+    done
+}
+
 run_guest() {                   # run_guest NAME MEMORY MAXMEM EXTRA
     local name="$1" cfg="/run/pvmm/$1.cfg" conlog="$conlog_dir/guest-$1.log"
     local extra="$4"            # the loop below reuses the positional ones
     local mem_min='' mem_max=''  # MiB, as `xl list` showed it while it ran
     local rc=0 reason=unknown domid=- state='' line code t0 deadline gone=0 secs
+    local actions="$ACTIONS" acted=0
 
     render "$@" > "$cfg"
     echo "PVMM-GUEST-START $name memory=$2 maxmem=$3 extra=\"$4\""
@@ -168,7 +257,25 @@ run_guest() {                   # run_guest NAME MEMORY MAXMEM EXTRA
             fi
             case " $extra " in
             *" hold "*)
-                if grep -aq 'P2M-DIGEST' "$conlog" 2>/dev/null; then
+                if [ -n "$actions" ]; then
+                    if [ "$acted" = 0 ] && grep -aq '^PVMM-READY' "$conlog" 2>/dev/null; then
+                        acted=1
+                        # shellcheck disable=SC2086
+                        if ! run_actions "$name" "$conlog" $actions; then
+                            rc=1
+                            reason=action-failed
+                            capture_live "$name" "$domid"
+                            xlt destroy "$name"
+                            break
+                        fi
+                        case " $actions " in
+                        *" shutdown "*|*" reboot "*) ;;
+                        *) reason=held; xlt destroy "$name"; break ;;
+                        esac
+                        # The action asked it to go: wait for that.
+                        deadline=$(( $(now_cs) + ACTION_TIMEOUT * 100 ))
+                    fi
+                elif grep -aq 'P2M-DIGEST' "$conlog" 2>/dev/null; then
                     check_held "$name" "$conlog" || rc=1
                     reason=held
                     break
@@ -226,7 +333,7 @@ guests=0
 while IFS= read -r entry; do
     case "$entry" in
         ''|'#'*) continue ;;
-        GUEST_TIMEOUT=*|CREATE_TIMEOUT=*|DIAG=*)
+        GUEST_TIMEOUT=*|CREATE_TIMEOUT=*|DIAG=*|ACTIONS=*|ACTION_TIMEOUT=*)
             key=${entry%%=*}
             eval "$key=\${entry#*=}"
             continue ;;
@@ -236,6 +343,7 @@ $entry
 EOF
     guests=$((guests + 1))
     run_guest "$name" "$mem" "$maxmem" "$extra" < /dev/null || status=1
+    ACTIONS=
 done < "$job"
 [ "$guests" -gt 0 ] || { log "no guest in $job"; exit 2; }
 exit $status

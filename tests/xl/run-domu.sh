@@ -11,7 +11,10 @@
 #   MATRIX="name:mem:maxmem:cmdline;..."  several guests in one dom0 boot
 #                             instead; an empty mem or maxmem takes the
 #                             default as above; the cmdline is everything
-#                             after the third colon
+#                             after the third colon, up to a '|':
+#                             what follows it are actions on the held
+#                             guest (tests/xl/job.sh: save, checkpoint,
+#                             balloon:MIB, shutdown, reboot, dump)
 #   TIMEOUT        seconds for the whole QEMU run (300)
 #   GUEST_TIMEOUT  seconds one guest may run before dom0 destroys it (60)
 #   DOM0_MEM       dom0's memory in MiB (512), Xen's dom0_mem=
@@ -58,9 +61,15 @@ is_num "$DOM0_MEM" || die "DOM0_MEM must be MiB, a number"
 
 # ---- the guests ----------------------------------------------------------
 
-names=() mems=() maxmems=() cmdlines=()
-add_guest() {                   # add_guest NAME MEM MAXMEM CMDLINE
-    local n=$1 m=${2:-$MEMORY} x=${3:-} c=$4 o
+names=() mems=() maxmems=() cmdlines=() actions=()
+add_guest() {                   # add_guest NAME MEM MAXMEM CMDLINE[|ACTIONS]
+    local n=$1 m=${2:-$MEMORY} x=${3:-} c=${4%%|*} a='' o w
+    [[ $4 == *'|'* ]] && a=${4#*|}
+    for w in $a; do
+        [[ $w =~ ^(save|checkpoint|balloon:[0-9]+|shutdown|reboot|dump)$ ]] \
+            || die "$n: unknown action '$w'"
+    done
+    [ -z "$a" ] || [[ " $c " == *" hold "* ]] || die "$n: actions need a held guest (hold)"
     [[ $n =~ ^[A-Za-z0-9_.-]+$ ]] || die "bad guest name '$n' (letters, digits, _ . -)"
     for o in "${names[@]}"; do
         [ "$o" != "$n" ] || die "guest name '$n' is used twice"
@@ -71,7 +80,7 @@ add_guest() {                   # add_guest NAME MEM MAXMEM CMDLINE
     [ "$x" -ge "$m" ] || die "$n: maxmem $x is below memory $m"
     [[ $c != *[\"\\]* && $c != *$'\n'* ]] \
         || die "$n: the command line may not hold a double quote, a backslash or a newline"
-    names+=("$n") mems+=("$m") maxmems+=("$x") cmdlines+=("$c")
+    names+=("$n") mems+=("$m") maxmems+=("$x") cmdlines+=("$c") actions+=("$a")
 }
 if [ -n "$MATRIX" ]; then
     IFS=';' read -r -a entries <<< "$MATRIX"
@@ -141,6 +150,7 @@ cp "$checker" "$run/stage/pvmm/p2m-digest" || die "cannot copy $checker"
     echo "# written by tests/xl/run-domu.sh"
     echo "GUEST_TIMEOUT=$GUEST_TIMEOUT"
     for i in "${!names[@]}"; do
+        [ -z "${actions[$i]}" ] || echo "ACTIONS=${actions[$i]}"
         echo "${names[$i]} ${mems[$i]} ${maxmems[$i]} ${cmdlines[$i]}"
     done
 } > "$run/stage/pvmm/job.conf"
@@ -266,6 +276,28 @@ check_memory() {                # check_memory NAME MEM MAXMEM CONSOLE: 0/1/2
     [[ $max =~ ^[0-9]+$ ]] && [ "$max" -gt $(( ($2 + $3) / 2 )) ]
 }
 
+# A guest with actions: every action ok, and one "resumed" line per save
+# or checkpoint, in order, each with audit=ok memory=ok and the right
+# new_domain.  Prints a line per action; 0 ok, 1 bad, 2 no actions.
+check_actions() {               # check_actions NAME ACTIONS CONSOLE
+    local n=$1 w k=0 bad=0 line resumed want
+    local -A times=()
+    [ -n "$2" ] || return 2
+    for w in $2; do
+        times[$w]=$(( ${times[$w]:-0} + 1 ))
+        line=$(grep -E "^PVMM-ACTION $n $w " <<< "$clean" | sed -n "${times[$w]}p")
+        echo "run-domu: $n: ${line:-PVMM-ACTION $n $w: never ran}"
+        [[ $line == *" $w ok"* ]] || bad=1
+        case $w in save|checkpoint) ;; *) continue ;; esac
+        k=$((k + 1))
+        want=yes; [ "$w" = checkpoint ] && want=no
+        resumed=$(tr -d '\r' <<< "$3" | grep -E "^pvmm: resumed n=$k " | head -n 1)
+        echo "run-domu: $n: ${resumed:-no \"pvmm: resumed n=$k\" line}"
+        [[ $resumed == *" new_domain=$want audit=ok memory=ok "* ]] || bad=1
+    done
+    return $bad
+}
+
 worst=0 passed=0 failed=0 skipped=0
 for i in "${!names[@]}"; do
     n=${names[$i]} failed_before=$failed
@@ -281,9 +313,15 @@ for i in "${!names[@]}"; do
         [ -n "$endline" ] || how="never reported back by dom0"
         echo "run-domu: $n: Test result: NONE (no result line; $how)"
     fi
+    # Its failed tests, even when QUIET: the step's summary names them.
+    tr -d '\r' <<< "$console" | grep -E '^\[ FAIL \]' | head -n 20 |
+        sed "s/^/run-domu: $n: /"
     # One result line, nothing alarming after it, and the end it asked for.
     want=poweroff
     case " ${cmdlines[$i]} " in *" hold "*) want=held ;; esac
+    case " ${actions[$i]} " in
+        *" shutdown "*) want=poweroff ;; *" reboot "*) want=reboot ;;
+    esac
     reason=$(sed -n 's/.* reason=\([a-z-]*\).*/\1/p' <<< "$endline")
     nres=$(grep -c 'Test result: ' <<< "$console")
     after=$(awk '/Test result: /{n++; next} n' <<< "$console" | grep -E '^PANIC:' | head -n 1)
@@ -302,12 +340,25 @@ for i in "${!names[@]}"; do
         set -- "${1:-0}" - "${2:-0}" - "${3:-0}"
     fi
     passed=$((passed + $1)) failed=$((failed + $3)) skipped=$((skipped + $5))
-    check_dump "$n" "${cmdlines[$i]}"
+    if [ -z "${actions[$i]}" ] || [[ " ${actions[$i]} " == *" dump "* ]]; then
+        check_dump "$n" "${cmdlines[$i]}"
+    else
+        (exit 2)                # its actions say what happened to it
+    fi
     case $? in
         0) passed=$((passed + 1)) ;;
         1) failed=$((failed + 1)); worst=4 ;;
     esac
-    check_memory "$n" "${mems[$i]}" "${maxmems[$i]}" "$console"
+    check_actions "$n" "${actions[$i]}" "$console"
+    case $? in
+        0) passed=$((passed + 1)) ;;
+        1) failed=$((failed + 1)); worst=4 ;;
+    esac
+    if [ -z "${actions[$i]}" ]; then
+        check_memory "$n" "${mems[$i]}" "${maxmems[$i]}" "$console"
+    else
+        (exit 2)                # ballooned by its actions instead
+    fi
     case $? in
         0) passed=$((passed + 1)) ;;
         1) failed=$((failed + 1)); worst=4 ;;
