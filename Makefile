@@ -64,7 +64,7 @@ SRCS := boot/head.S boot/notes.S \
         tests/guest/test_pt.c tests/guest/test_p2m.c \
         tests/guest/test_balloon.c tests/guest/test_inject.c \
         tests/guest/test_selftest.c tests/guest/test_events.c \
-        tests/guest/test_xenstore.c \
+        tests/guest/test_xenstore.c tests/guest/test_suspend.c \
         tests/bench/bench.c tests/bench/bench_p2m.c tests/bench/bench_pin.c \
         tests/bench/bench_p2m_memory.c \
         tests/bench/bench_mm.c tests/bench/bench_balloon.c

@@ -25,8 +25,12 @@ GUEST_CMDLINE=${CMDLINE:-audit}
 # name:memory:maxmem:command line (tests/xl/run-domu.sh).  129: odd size;
 # 128/1024: balloons up to maxmem; dump-*: xl dump-core checked against
 # the guest's own p2m, through the linear list and the frame list.
-# An empty DOMU_MATRIX skips the domU step.
-DOMU_MATRIX=${DOMU_MATRIX-m64:64:64:audit;m129:129:129:audit;m128max1024:128:1024:audit;m1025:1025:1025:audit;dump-linear:64:64:tests=boot.*,p2m.* audit hold p2m_list=linear;dump-tree:64:64:tests=boot.*,p2m.* audit hold p2m_list=tree}
+# save5: the suspend.* tests across one xl save/restore, then five more
+# rounds on the held kernel with a balloon step between them, a
+# checkpoint (xl save -c) and xl shutdown; reboot: xl reboot
+# (docs/suspend.md).  An empty DOMU_MATRIX skips the domU step.
+SAVE_ROUNDS="save balloon:48 save balloon:64 save balloon:40 save balloon:64 save checkpoint shutdown"
+DOMU_MATRIX=${DOMU_MATRIX-m64:64:64:audit;m129:129:129:audit;m128max1024:128:1024:audit;m1025:1025:1025:audit;dump-linear:64:64:tests=boot.*,p2m.* audit hold p2m_list=linear;dump-tree:64:64:tests=boot.*,p2m.* audit hold p2m_list=tree;save5:64:96:tests=suspend.* audit await_save hold|save $SAVE_ROUNDS;reboot:32:32:tests=boot.* hold|reboot}
 total_pass=0 total_fail=0 total_skip=0
 failed_steps=()
 # Lines that say what failed: a test, a guest's result or its ending.

@@ -42,14 +42,13 @@ static void ready(void)
     (void)cons_flush(CONS_RING_WAIT_NS);
 }
 
-static void after_resume(void *ctx)
+void hold_report_resume(const struct frame_tags *t)
 {
     const struct suspend_report *r = suspend_last();
-    unsigned long checked, bad = frame_tags_check(&tags, &checked);
+    unsigned long checked, bad = frame_tags_check(t, &checked);
     bool audit_ok = p2m_audit() == 0;
     char memory[40];
 
-    (void)ctx;
     if ( bad )
         snprintf(memory, sizeof(memory), "FAIL (%lu bad frames)", bad);
     else
@@ -61,6 +60,12 @@ static void after_resume(void *ctx)
     printk("pvmm: resumed n=%lu new_domain=%s audit=%s memory=%s "
            "frames=%lu\n", suspend_count(), r->new_domain ? "yes" : "no",
            audit_ok ? "ok" : "FAIL", memory, p2m_nr_populated);
+}
+
+static void after_resume(void *ctx)
+{
+    (void)ctx;
+    hold_report_resume(&tags);
     ready();
 }
 

@@ -21,4 +21,17 @@ struct cpu_xen_tsc {
 /* Fills *tsc and returns true, or false if Xen's leaves are not found. */
 bool cpu_xen_tsc_info(struct cpu_xen_tsc *tsc);
 
+/*
+ * CR3 as Xen has it: a PV kernel runs outside ring 0, so the read traps
+ * and Xen answers with the machine address of the root it runs on.  An
+ * independent view of which tree is live (tests use it after a resume).
+ */
+static inline unsigned long read_cr3(void)
+{
+    unsigned long cr3;
+
+    asm volatile ( "mov %%cr3, %0" : "=r" (cr3) );
+    return cr3;
+}
+
 #endif /* PVMM_CPU_H */

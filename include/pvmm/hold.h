@@ -16,6 +16,14 @@
 
 struct boot_options;
 
+struct frame_tags;
+
 void __noreturn hold(const struct boot_options *opts);
+
+/*
+ * The "pvmm: resumed" line for the last resume: audit, and the tags
+ * written before it (a test waiting for a save prints it too).
+ */
+void hold_report_resume(const struct frame_tags *tags);
 
 #endif /* PVMM_HOLD_H */

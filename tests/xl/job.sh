@@ -210,6 +210,23 @@ run_actions() {                 # run_actions NAME CONLOG WORD...
     done
 }
 
+# A domain that shut down and stays: after `xl save -c` xl's monitor has
+# exited (it ends on the suspend), so nothing destroys the domain when it
+# later powers off.  After 5 s in that state, takes the reason from
+# `xl list -v`, sets `reason`, destroys the domain and returns true.
+down_since=
+unmonitored_end() {             # unmonitored_end NAME STATE
+    local code
+    case "$2" in *s*|*c*) ;; *) down_since=; return 1 ;; esac
+    [ -n "$down_since" ] || down_since=$(now_cs)
+    [ $(( $(now_cs) - down_since )) -ge 500 ] || return 1
+    code=$(xlt list -v "$1" 2>/dev/null | sed -n 2p | awk '{ print $8 }')
+    log "$1 shut down (reason code ${code:-?}) with no xl monitor left: destroying it"
+    reason=$(reason_name "${code:-?}")
+    down_since=
+    xlt destroy "$1"
+}
+
 run_guest() {                   # run_guest NAME MEMORY MAXMEM EXTRA
     local name="$1" cfg="/run/pvmm/$1.cfg" conlog="$conlog_dir/guest-$1.log"
     local extra="$4"            # the loop below reuses the positional ones
@@ -254,6 +271,10 @@ run_guest() {                   # run_guest NAME MEMORY MAXMEM EXTRA
                 state=$5
                 [ -z "$mem_min" ] || [ "$3" -lt "$mem_min" ] && mem_min=$3
                 [ -z "$mem_max" ] || [ "$3" -gt "$mem_max" ] && mem_max=$3
+                if unmonitored_end "$name" "$state"; then
+                    gone=1
+                    break
+                fi
             fi
             case " $extra " in
             *" hold "*)
@@ -297,7 +318,7 @@ run_guest() {                   # run_guest NAME MEMORY MAXMEM EXTRA
                    "/var/log/xen/xl-$name.log" 2>/dev/null | head -n 1)
             [ -n "$line" ] && domid=$line
         fi
-        if [ "$gone" = 1 ]; then
+        if [ "$gone" = 1 ] && [ "$reason" = unknown ]; then
             code=$(sed -n 's/.*has shut down, reason code \([0-9]*\).*/\1/p' \
                    "/var/log/xen/xl-$name.log" 2>/dev/null | tail -n 1)
             if [ -n "$code" ]; then

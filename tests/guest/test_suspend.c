@@ -1,0 +1,275 @@
+/*
+ * Save and restore, from inside (docs/suspend.md).  With await_save on
+ * the command line, suspend.wait_for_a_save prepares what must survive
+ * (a second address space left unpinned with a tagged page, a ballooned
+ * hole, tags in free frames), prints PVMM-READY and waits for the runner
+ * to save and restore (or checkpoint) the domain.  The tests after it
+ * check the domain that came back against independent sources: Xen's
+ * M2P and reservation count, the CR3 Xen runs, Xen's refusals (a pin of
+ * a tree with a stale mfn fails), and the tags written before.
+ * Without await_save (or as dom0) they skip.
+ */
+#include <pvmm/test.h>
+#include <pvmm/suspend.h>
+#include <pvmm/hold.h>
+#include <pvmm/control.h>
+#include <pvmm/xenstore.h>
+#include <pvmm/console.h>
+#include <pvmm/cmdline.h>
+#include <pvmm/shared_info.h>
+#include <pvmm/hypercall.h>
+#include <pvmm/p2m_core.h>
+#include <pvmm/p2m_boot.h>
+#include <pvmm/balloon.h>
+#include <pvmm/frame.h>
+#include <pvmm/frame_tags.h>
+#include <pvmm/layout.h>
+#include <pvmm/pt.h>
+#include <pvmm/cpu.h>
+#include <pvmm/traps.h>
+#include <pvmm/time.h>
+#include <pvmm/printk.h>
+#include <pvmm/lib.h>
+
+#define SAVE_WAIT_NS    (240UL * NSEC_PER_SEC)
+#define TREE_VA         0x0000200000000000UL
+#define NR_HOLE         8
+
+extern struct boot_options boot_opts;
+
+/* What the wait recorded before the save, for the checks after it. */
+static struct {
+    bool done;                      /* a resume happened */
+    pfn_t root;                     /* the unpinned second tree's L4 */
+    pfn_t data;                     /* its tagged page */
+    uint64_t tag;
+    pfn_t hole[NR_HOLE];
+    unsigned long nr_hole;
+    long reservation;               /* Xen's count before */
+    pfn_t shared_pfn[7];            /* the p2m's shared pages' pfns */
+    struct frame_tags tags;
+} before;
+
+static long reservation(void)
+{
+    domid_t self = DOMID_SELF;
+
+    return HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
+}
+
+static void need_a_round(void)
+{
+    if ( !boot_opts.await_save || !xs_available() )
+        SKIP("no runner saves this guest (await_save, a domU)");
+    if ( !before.done )
+        SKIP("suspend.wait_for_a_save saw no save");
+}
+
+static void shared_pfns(pfn_t *out)
+{
+    const struct p2m_shared_pages *s = p2m_shared_pages();
+    const mfn_t m[7] = { s->missing, s->identity, s->missing_pte,
+                         s->identity_pte, s->missing_pmd, s->identity_pmd,
+                         s->l3 };
+    unsigned int i;
+
+    for ( i = 0; i < 7; i++ )
+        out[i] = mfn_to_pfn(m[i]);
+}
+
+/*
+ * A tree that stays unpinned over the save, mapping one tagged page.  It
+ * is kept by pfn: an mfn held across a save is stale after the restore,
+ * for a test as for any other caller.
+ */
+static int build_unpinned_tree(void)
+{
+    mfn_t root;
+
+    before.data = frame_alloc();
+    if ( pfn_eq(before.data, INVALID_PFN) )
+        return -XEN_ENOMEM;
+    before.tag = rdtsc() ^ (pfn_x(before.data) << 20);
+    *(uint64_t *)directmap_va(before.data) = before.tag;
+    root = pt_alloc(4);
+    if ( mfn_eq(root, INVALID_MFN) )
+        return -XEN_ENOMEM;
+    before.root = mfn_to_pfn(root);
+    return pt_map_page(root, TREE_VA, pfn_to_mfn(before.data),
+                       PTE_KERNEL_RO | pte_nx);
+}
+
+TEST(suspend, wait_for_a_save)
+{
+    unsigned long n0 = suspend_count();
+    uint64_t deadline = time_now_ns() + SAVE_WAIT_NS;
+
+    if ( !boot_opts.await_save || !xs_available() )
+        SKIP("no runner saves this guest (await_save, a domU)");
+    ASSERT_EQ(build_unpinned_tree(), 0);
+    ASSERT_EQ(balloon_release(NR_HOLE, before.hole, &before.nr_hole), 0);
+    ASSERT_EQ(before.nr_hole, NR_HOLE);
+    before.reservation = reservation();
+    shared_pfns(before.shared_pfn);
+    frame_tags_write(&before.tags);
+    printk("PVMM-READY n=%lu\n", n0);
+    (void)cons_flush(CONS_RING_WAIT_NS);
+    while ( suspend_count() == n0 && time_now_ns() < deadline )
+        (void)control_poll(deadline);
+    if ( suspend_count() == n0 )
+        FAIL("no save or checkpoint came within %lu s",
+             SAVE_WAIT_NS / NSEC_PER_SEC);
+    before.done = true;
+    ASSERT_EQ(suspend_last()->rc, 0);
+    hold_report_resume(&before.tags);
+    printk("suspend: came back %s\n",
+           suspend_last()->new_domain ? "in a new domain" : "cancelled");
+}
+
+/* Frames first: any later test may allocate and spoil the tags. */
+TEST(suspend, free_frames_hold_their_own_pfns_tags)
+{
+    unsigned long checked, bad;
+
+    need_a_round();
+    bad = frame_tags_check(&before.tags, &checked);
+    ASSERT_EQ(checked, before.tags.tagged);
+    ASSERT_EQ(bad, 0);
+    ASSERT_GT(checked, 0);
+}
+
+TEST(suspend, p2m_and_xens_m2p_agree_for_every_populated_pfn)
+{
+    unsigned long pfn, n = 0;
+    mfn_t mfn;
+
+    need_a_round();
+    for ( pfn = 0; pfn < p2m_size; pfn++ )
+    {
+        if ( !p2m_is_populated(_pfn(pfn)) )
+            continue;
+        mfn = pfn_to_mfn(_pfn(pfn));
+        if ( p2m_m2p_raw(mfn) != pfn )
+            FAIL("pfn %#lx: p2m says mfn %#lx, Xen's M2P says it is pfn "
+                 "%#lx", pfn, mfn_x(mfn), p2m_m2p_raw(mfn));
+        n++;
+    }
+    ASSERT_EQ(n, p2m_nr_populated);
+    ASSERT_EQ((long)n, reservation());
+}
+
+TEST(suspend, kernel_root_is_the_cr3_xen_runs)
+{
+    need_a_round();
+    ASSERT_EQ(read_cr3() >> PAGE_SHIFT, mfn_x(pt_kernel_root()));
+}
+
+/* A page of the frame list, found as the tools find it: by mfn. */
+static const unsigned long *frame_list_page(unsigned long mfn)
+{
+    pfn_t pfn = mfn_to_pfn(_mfn(mfn));
+
+    return pfn_eq(pfn, INVALID_PFN) ? NULL : directmap_va(pfn);
+}
+
+/*
+ * What the tools read, walked from shared_info as they walk it: the top
+ * page, its mids, and in them every chunk's leaf, which must be the leaf
+ * the hardware maps behind the linear p2m.
+ */
+TEST(suspend, frame_list_and_p2m_cr3_match_the_linear_p2m)
+{
+    const struct arch_shared_info *a = &xen_shared_info->arch;
+    unsigned long c, chunks = p2m_size / P2M_PER_PAGE;
+    const unsigned long *top, *mid;
+
+    need_a_round();
+    ASSERT_EQ(a->max_pfn, p2m_size);
+    ASSERT_EQ(a->p2m_vaddr, P2M_BASE);
+    ASSERT_TRUE(a->p2m_cr3 == 0 || a->p2m_cr3 == read_cr3());
+    ASSERT_EQ(a->p2m_generation & 1, 0);
+    if ( p2m_size > P2M_FRAME_LIST_PFNS )
+        return;                     /* ~0: only the linear list */
+    ASSERT_TRUE((top = frame_list_page(a->pfn_to_mfn_frame_list_list)));
+    for ( c = 0; c < chunks; c++ )
+    {
+        mid = frame_list_page(top[c / P2M_PER_PAGE]);
+        if ( !mid )
+            FAIL("top[%lu] = %#lx is not a frame of ours", c / P2M_PER_PAGE,
+                 top[c / P2M_PER_PAGE]);
+        if ( mid[c % P2M_PER_PAGE] != mfn_x(p2m_chunk_leaf(c)) )
+            FAIL("chunk %#lx: the frame list names %#lx, the linear p2m "
+                 "maps %#lx", c, mid[c % P2M_PER_PAGE],
+                 mfn_x(p2m_chunk_leaf(c)));
+    }
+}
+
+TEST(suspend, shared_pages_keep_their_pfns_and_stay_read_only)
+{
+    const struct p2m_shared_pages *s = p2m_shared_pages();
+    pfn_t now[7];
+    struct exc_fault f;
+    unsigned int i;
+
+    need_a_round();
+    shared_pfns(now);
+    for ( i = 0; i < 7; i++ )
+        ASSERT_EQ(pfn_x(now[i]), pfn_x(before.shared_pfn[i]));
+    ASSERT_TRUE(exc_probe_write(directmap_va(mfn_to_pfn(s->missing)), 0,
+                                &f));
+    ASSERT_TRUE(exc_probe_write(directmap_va(mfn_to_pfn(s->identity)), 0,
+                                &f));
+    ASSERT_EQ(mfn_x(p2m_chunk_leaf(p2m_size / P2M_PER_PAGE + 1)),
+              mfn_x(s->missing));
+}
+
+TEST(suspend, unpinned_tree_comes_back_and_xen_accepts_it)
+{
+    struct exc_fault f;
+    uint64_t val = 0;
+    bool faulted;
+    mfn_t root;
+
+    need_a_round();
+    root = pfn_to_mfn(before.root);
+    /* mm unpinned it again after the resume, as it found it. */
+    ASSERT_EQ(pt_role(before.root) & PT_ROLE_PINNED, 0);
+    /* Xen validates every entry: a stale mfn in the tree is refused. */
+    ASSERT_EQ(pt_pin(root), 0);
+    ASSERT_EQ(pt_switch(root), 0);
+    faulted = exc_probe_read((void *)TREE_VA, &val, &f);
+    ASSERT_EQ(pt_switch(pt_kernel_root()), 0);
+    ASSERT_TRUE(!faulted);
+    ASSERT_EQ(val, before.tag);
+    ASSERT_EQ(pt_unpin(root), 0);
+    ASSERT_EQ(pt_free_tree(root), 0);
+    frame_free(before.data);
+}
+
+TEST(suspend, ballooned_hole_stays_missing)
+{
+    unsigned long i, done;
+
+    need_a_round();
+    ASSERT_EQ(reservation(), before.reservation);
+    for ( i = 0; i < before.nr_hole; i++ )
+        ASSERT_EQ(p2m_get_entry(before.hole[i]), INVALID_P2M_ENTRY);
+    ASSERT_EQ(balloon_populate_list(before.hole, before.nr_hole, &done), 0);
+    ASSERT_EQ(done, before.nr_hole);
+    ASSERT_EQ(reservation(), before.reservation + (long)before.nr_hole);
+}
+
+TEST(suspend, console_and_xenstore_work_on_the_new_channels)
+{
+    const struct cons_stats *st = cons_get_stats();
+    char buf[16];
+
+    need_a_round();
+    printk("suspend: console check line\n");
+    ASSERT_EQ(cons_flush(CONS_RING_WAIT_NS), 0);
+    ASSERT_TRUE(st->ring);
+    ASSERT_GT(xs_read("domid", buf, sizeof(buf)), 0);
+    ASSERT_EQ(suspend_last()->store_port_new, xen_start_info->store_evtchn);
+    ASSERT_EQ(suspend_last()->console_port_new,
+              xen_start_info->console.domU.evtchn);
+}
