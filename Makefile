@@ -13,6 +13,7 @@
 #   make gdb        boot as dom0 paused in QEMU and attach gdb (make run's
 #                   variables)
 #   make mutants    one-line mutations of mm/, each booted: killed K of N
+#   make mutants-suspend   the same for the suspend path, as saved domUs
 #   make check-host host unit tests only
 #   make check-layers  mm/'s include layers (mm/LAYERS); every make runs it
 #   make deps       install what the above need (Debian 12, as root)
@@ -185,6 +186,15 @@ mutants: deps
 	$(MAKE) $(BUILD)/pvmm
 	tests/mutants/run.sh $(MUTANT)
 
+# The suspend path's mutations (tests/mutants/suspend.txt), each booted as
+# a domU that xl saves, restores and checkpoints (about 5 minutes).
+SUSPEND_MATRIX := s:64:96:tests=suspend.* audit await_save hold|save \
+	balloon:48 save checkpoint save shutdown
+mutants-suspend: deps
+	$(MAKE) $(BUILD)/pvmm
+	MUTANT_LIST=tests/mutants/suspend.txt \
+	    MUTANT_MATRIX="$(SUSPEND_MATRIX)" tests/mutants/run.sh $(MUTANT)
+
 # The benchmarks: dom0 with 1 GiB, figures to build/bench.txt.
 bench: deps
 	$(MAKE) $(BUILD)/pvmm
@@ -197,4 +207,5 @@ clean:
 	rm -rf $(BUILD)/obj $(BUILD)/pvmm $(BUILD)/host-tests $(BUILD)/logs
 
 .PHONY: all run run-domu test bench check check-host check-layers gdb mutants \
+	mutants-suspend \
         deps clean

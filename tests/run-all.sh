@@ -144,6 +144,8 @@ step elf "$top/tests/check-elf.sh"
 step junit-unit python3 "$top/tests/test_junit.py"
 step layers "$top/tests/check-layers-selftest.sh"
 step mutants-list "$top/tests/mutants/run.sh" --validate
+step mutants-suspend-list env MUTANT_LIST="$top/tests/mutants/suspend.txt" \
+    "$top/tests/mutants/run.sh" --validate
 run_guests
 # Every TEST() defined ran in each dom0 configuration (the full suite).
 if [ -z "${CMDLINE:-}" ]; then

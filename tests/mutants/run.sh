@@ -14,7 +14,9 @@
 #                                    refactor cannot silently orphan one)
 # Environment: MUTANT_CMDLINE (default "audit"), MUTANT_DOM0_MEM (64M) and
 # MUTANT_QEMU_MEM (4608, as make check) for another layout, TIMEOUT (per boot, 300),
-# MUTANT_LIST (another list of mutations, same format).
+# MUTANT_LIST (another list of mutations, same format), MUTANT_MATRIX (boot
+# each mutant as domUs under xl instead, tests/xl/run-domu.sh's MATRIX:
+# tests/mutants/suspend.txt needs xl save and restore, so a domU).
 #
 # Prints one line per mutation and, last, "mutants: killed K of N".
 # Exits 0 if every mutation was killed, 1 if some survived, 4 if a
@@ -77,9 +79,15 @@ one() {     # one INDEX LINE: prints the verdict line
         rm -rf "$dir"
         return
     fi
-    CMDLINE=$MUTANT_CMDLINE DOM0_MEM=$MUTANT_DOM0_MEM \
-        QEMU_MEM=$MUTANT_QEMU_MEM QUIET=1 LOG=$out \
-        "$dir/tests/run-dom0.sh" > /dev/null 2>&1
+    if [ -n "${MUTANT_MATRIX:-}" ]; then
+        MATRIX=$MUTANT_MATRIX KERNEL=$dir/build/pvmm QUIET=1 LOG=$out \
+            GUEST_TIMEOUT=240 TIMEOUT=900 \
+            "$top/tests/xl/run-domu.sh" > "$out.result" 2>&1
+    else
+        CMDLINE=$MUTANT_CMDLINE DOM0_MEM=$MUTANT_DOM0_MEM \
+            QEMU_MEM=$MUTANT_QEMU_MEM QUIET=1 LOG=$out \
+            "$dir/tests/run-dom0.sh" > /dev/null 2>&1
+    fi
     rc=$?
     if [ "$rc" -eq 0 ]; then
         echo "SURVIVED $i $FILE: $WHAT"
