@@ -186,6 +186,12 @@ def domu_extra_cases(step_lines):
             extra.setdefault(m.group(1), []).append(
                 Case("dom0.dump_core_matches_guest_digest",
                      "pass" if ok else "fail", "" if ok else m.group(2)))
+        m = re.match(r"^run-domu: (\S+): actions: (ok|FAIL)(.*)$", line)
+        if m:
+            ok = m.group(2) == "ok"
+            extra.setdefault(m.group(1), []).append(
+                Case("dom0.actions_and_resumes", "pass" if ok else "fail",
+                     "" if ok else m.group(2) + m.group(3)))
         m = re.match(r"^run-domu: (\S+): (maxmem .*never ballooned up|"
                      r"xl list saw .*)$", line)
         if m:

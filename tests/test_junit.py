@@ -102,12 +102,15 @@ PVMM-XL-END status=0
 """
 
 STEP_DOMU = """run-domu: g1: Test result: SUCCESS
+run-domu: g1: PVMM-ACTION g1 save ok n=1 save_ms=1200 restore_ms=1100 file_kib=65000
+run-domu: g1: pvmm: resumed n=1 new_domain=yes audit=ok memory=ok frames=16384
+run-domu: g1: actions: ok (save)
 run-domu: g2: Test result: FAILURE
 run-domu: g2: dump-core: guest="P2M-DIGEST a" core="P2M-DIGEST a" match=yes
 run-domu: g3: Test result: NONE (no result line; rc=0 reason=crash)
 run-domu: g4: Test result: ERROR
 run-domu: Test result: FAILURE after 30.0 s (4 guest(s), log: x)
-domU: 3 passed, 3 failed, 0 skipped
+domU: 4 passed, 3 failed, 0 skipped
 """
 
 # What tests/run-all.sh (and run-domu.sh for the guests) count for each:
@@ -116,10 +119,11 @@ domU: 3 passed, 3 failed, 0 skipped
 #   late       1 pass, and exit 4 with nothing failed: 1 fail
 #   cut        no summary: 1 pass, nothing failed: 1 fail
 #   slow       no summary: the test it timed out in, 1 fail
-#   domU       3 pass (g1, g3's p.x, the dump), 2 fail (g2, g3's crash),
+#   domU       4 pass (g1, g1's actions, g3's p.x, the dump), 2 fail (g2,
+#              g3's crash),
 #              and g4's ERROR with nothing failed: 1 fail
 #   selftest   no output at all (exit 6): 1 fail
-TOTALS = (1 + 1 + 2 + 1 + 1 + 3, 2 + 1 + 1 + 1 + 1 + 3 + 1, 1)
+TOTALS = (1 + 1 + 2 + 1 + 1 + 4, 2 + 1 + 1 + 1 + 1 + 3 + 1, 1)
 
 results = []
 
@@ -285,7 +289,7 @@ def main():
               attrs(sel) == ("1", "0", "1", "0"), sel.attrib)
 
         check("guest_suites_from_the_serial_log",
-              attrs(suites["domU-g1"]) == ("1", "0", "0", "0") and
+              attrs(suites["domU-g1"]) == ("2", "0", "0", "0") and
               attrs(suites["domU-g2"]) == ("2", "1", "0", "0"),
               [suites[g].attrib for g in ("domU-g1", "domU-g2")])
         check("guest_time_from_dom0_marker",
@@ -296,6 +300,11 @@ def main():
         check("dump_core_check_is_a_testcase_of_its_guest",
               dump is not None and dump.find("failure") is None and
               dump.get("classname") == "domU-g2.dom0")
+        acts = suites["domU-g1"].find(
+            "testcase[@name='actions_and_resumes']")
+        check("save_restore_actions_are_a_testcase_of_their_guest",
+              acts is not None and acts.find("failure") is None and
+              acts.get("classname") == "domU-g1.dom0")
         g3 = suites["domU-g3"]
         g3err = g3.find("testcase[@name='z']/error")
         check("crashed_guest_keeps_its_passes_and_the_panic",
@@ -336,7 +345,7 @@ def main():
         check("check_accepts_the_right_totals", junit.check(out, *TOTALS))
         ok, said = quietly(junit.check, out, TOTALS[0] + 1, *TOTALS[1:])
         check("check_rejects_wrong_totals",
-              not ok and "make test says 10, 10, 1" in said, said)
+              not ok and "make test says 11, 10, 1" in said, said)
 
         tampered = os.path.join(tmp, "tampered.xml")
         tree = ET.parse(out)
