@@ -17,6 +17,8 @@
 #                             balloon:MIB, shutdown, reboot, dump)
 #   TIMEOUT        seconds for the whole QEMU run (300)
 #   GUEST_TIMEOUT  seconds one guest may run before dom0 destroys it (60)
+#   ACTION_TIMEOUT seconds for each xl call of an action, and for the guest
+#                  to answer it (300)
 #   DOM0_MEM       dom0's memory in MiB (512), Xen's dom0_mem=
 #   QEMU_MEM       QEMU's memory in MiB; by default DOM0_MEM + the sum of
 #                  the guests' maxmem (they may balloon up to it) + 256
@@ -46,6 +48,7 @@ CMDLINE=${CMDLINE:-}
 MATRIX=${MATRIX:-}
 TIMEOUT=${TIMEOUT:-300}
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-60}
+ACTION_TIMEOUT=${ACTION_TIMEOUT:-300}
 DOM0_MEM=${DOM0_MEM:-512}
 DOM0_MEM=${DOM0_MEM%[Mm]}            # 512M and 512 both mean MiB
 DOM0_CMDLINE=${DOM0_CMDLINE:-}
@@ -57,6 +60,7 @@ die() { say "$*"; exit 4; }
 is_num() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
 is_num "$TIMEOUT" || die "TIMEOUT must be a number of seconds"
 is_num "$GUEST_TIMEOUT" || die "GUEST_TIMEOUT must be a number of seconds"
+is_num "$ACTION_TIMEOUT" || die "ACTION_TIMEOUT must be a number of seconds"
 is_num "$DOM0_MEM" || die "DOM0_MEM must be MiB, a number"
 
 # ---- the guests ----------------------------------------------------------
@@ -149,6 +153,7 @@ cp "$checker" "$run/stage/pvmm/p2m-digest" || die "cannot copy $checker"
 {
     echo "# written by tests/xl/run-domu.sh"
     echo "GUEST_TIMEOUT=$GUEST_TIMEOUT"
+    echo "ACTION_TIMEOUT=$ACTION_TIMEOUT"
     for i in "${!names[@]}"; do
         [ -z "${actions[$i]}" ] || echo "ACTIONS=${actions[$i]}"
         echo "${names[$i]} ${mems[$i]} ${maxmems[$i]} ${cmdlines[$i]}"
