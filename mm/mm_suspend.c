@@ -88,16 +88,19 @@ void mm_resume(struct mm_resume_stats *st)
     int rc;
 
     BUG_ON(!held.prepared);
-    /* First: lookups and the frame list lean on the shared pages. */
-    if ( (rc = p2m_core_resume(&st->rederived)) != 0 )
-        panic("mm: resume: the p2m's pages are gone: %d", rc);
-    p2m_lookup_init();
+    /*
+     * The root first: the p2m publishes it as p2m_cr3.  A populated pfn
+     * reads the p2m's fast path, which needs none of the core's pages.
+     */
     root = pfn_to_mfn(held.root);
     if ( mfn_eq(root, INVALID_MFN) )
         panic("mm: resume: the kernel's root (pfn %#lx) has no frame",
               pfn_x(held.root));
     pt_set_kernel_root(root);
     bootmap.root = root;
+    if ( (rc = p2m_core_resume(&st->rederived)) != 0 )
+        panic("mm: resume: the p2m's pages are gone: %d", rc);
+    p2m_lookup_init();
     st->rederived += 3 + pmap_resume();    /* + the root twice, max_mfn */
     st->pinned = held.nr_pinned;
     unpin_held();

@@ -27,10 +27,13 @@ GUEST_CMDLINE=${CMDLINE:-audit}
 # the guest's own p2m, through the linear list and the frame list.
 # save5: the suspend.* tests across one xl save/restore, then five more
 # rounds on the held kernel with a balloon step between them, a
-# checkpoint (xl save -c) and xl shutdown; reboot: xl reboot
+# checkpoint (xl save -c) and xl shutdown; reboot: xl reboot; far: frames
+# above 512 GiB, saved and restored through the linear list (p2m_cr3):
+# the tools write 8 bytes per pfn up to max_pfn (a 1.1 GB file) and
+# restore keeps a p2m of that size, hence dom0's 3 GiB (DOMU_DOM0_MEM)
 # (docs/suspend.md).  An empty DOMU_MATRIX skips the domU step.
 SAVE_ROUNDS="save balloon:48 save balloon:64 save balloon:40 save balloon:64 save checkpoint shutdown"
-DOMU_MATRIX=${DOMU_MATRIX-m64:64:64:audit;m129:129:129:audit;m128max1024:128:1024:audit;m1025:1025:1025:audit;dump-linear:64:64:tests=boot.*,p2m.* audit hold p2m_list=linear;dump-tree:64:64:tests=boot.*,p2m.* audit hold p2m_list=tree;save5:64:96:tests=suspend.* audit await_save hold|save $SAVE_ROUNDS;reboot:32:32:tests=boot.* hold|reboot}
+DOMU_MATRIX=${DOMU_MATRIX-m64:64:64:audit;m129:129:129:audit;m128max1024:128:1024:audit;m1025:1025:1025:audit;dump-linear:64:64:tests=boot.*,p2m.* audit hold p2m_list=linear;dump-tree:64:64:tests=boot.*,p2m.* audit hold p2m_list=tree;save5:64:96:tests=suspend.* audit await_save hold|save $SAVE_ROUNDS;reboot:32:32:tests=boot.* hold|reboot;far:64:64:tests=suspend.far_frames_survive_through_the_linear_list audit await_save p2m_list=linear hold|save shutdown}
 total_pass=0 total_fail=0 total_skip=0
 failed_steps=()
 # Lines that say what failed: a test, a guest's result or its ending.
@@ -163,7 +166,8 @@ step gdb env CMDLINE="tests=p2m.*,balloon.sparse* audit p2m_map" \
 step p2m-map "$top/tests/check-p2m-map.sh" "$logs/gdb.log"
 if [ -n "$DOMU_MATRIX" ]; then
     # dom0 here is Linux with the toolstack: not the pvmm DOM0_MEM.
-    step domU env -u DOM0_MEM -u QEMU_MEM -u CMDLINE MATRIX="$DOMU_MATRIX" \
+    step domU env -u QEMU_MEM -u CMDLINE MATRIX="$DOMU_MATRIX" \
+        DOM0_MEM=${DOMU_DOM0_MEM:-3072} \
         QUIET=1 TIMEOUT=${DOMU_TIMEOUT:-1500} GUEST_TIMEOUT=240 \
         LOG="$logs/domU-serial.log" \
         "$top/tests/xl/run-domu.sh"
