@@ -168,7 +168,7 @@ if [ -n "$DOMU_MATRIX" ]; then
     # dom0 here is Linux with the toolstack: not the pvmm DOM0_MEM.
     step domU env -u QEMU_MEM -u CMDLINE MATRIX="$DOMU_MATRIX" \
         DOM0_MEM=${DOMU_DOM0_MEM:-3072} \
-        QUIET=1 TIMEOUT=${DOMU_TIMEOUT:-1500} GUEST_TIMEOUT=240 \
+        QUIET=1 TIMEOUT=${DOMU_TIMEOUT:-2400} GUEST_TIMEOUT=240 \
         LOG="$logs/domU-serial.log" \
         "$top/tests/xl/run-domu.sh"
     # The guests' consoles are in the serial log: one suite each.
