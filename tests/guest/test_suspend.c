@@ -104,11 +104,29 @@ static int build_unpinned_tree(void)
                        PTE_KERNEL_RO | pte_nx);
 }
 
-TEST(suspend, wait_for_a_save)
+/*
+ * Tags the free frames, tells the runner (PVMM-READY, as a held kernel
+ * does) and handles its requests until one resume; then prints the
+ * "resumed" line the runner waits for.  false if none came in time.
+ */
+static bool await_one_save(void)
 {
     unsigned long n0 = suspend_count();
     uint64_t deadline = time_now_ns() + SAVE_WAIT_NS;
 
+    frame_tags_write(&before.tags);
+    printk("PVMM-READY n=%lu\n", n0);
+    (void)cons_flush(CONS_RING_WAIT_NS);
+    while ( suspend_count() == n0 && time_now_ns() < deadline )
+        (void)control_poll(deadline);
+    if ( suspend_count() == n0 )
+        return false;
+    hold_report_resume(&before.tags);
+    return true;
+}
+
+TEST(suspend, wait_for_a_save)
+{
     if ( !boot_opts.await_save || !xs_available() )
         SKIP("no runner saves this guest (await_save, a domU)");
     ASSERT_EQ(build_unpinned_tree(), 0);
@@ -116,17 +134,11 @@ TEST(suspend, wait_for_a_save)
     ASSERT_EQ(before.nr_hole, NR_HOLE);
     before.reservation = reservation();
     shared_pfns(before.shared_pfn);
-    frame_tags_write(&before.tags);
-    printk("PVMM-READY n=%lu\n", n0);
-    (void)cons_flush(CONS_RING_WAIT_NS);
-    while ( suspend_count() == n0 && time_now_ns() < deadline )
-        (void)control_poll(deadline);
-    if ( suspend_count() == n0 )
+    if ( !await_one_save() )
         FAIL("no save or checkpoint came within %lu s",
              SAVE_WAIT_NS / NSEC_PER_SEC);
     before.done = true;
     ASSERT_EQ(suspend_last()->rc, 0);
-    hold_report_resume(&before.tags);
     printk("suspend: came back %s\n",
            suspend_last()->new_domain ? "in a new domain" : "cancelled");
 }
@@ -371,8 +383,7 @@ TEST_EXPLICIT(suspend, far_frames_survive_through_the_linear_list)
     const pfn_t far[2] = { _pfn(FAR_PFN_A), _pfn(FAR_PFN_B) };
     const struct arch_shared_info *a = &xen_shared_info->arch;
     pfn_t room[2];
-    unsigned long done, n0 = suspend_count();
-    uint64_t deadline = time_now_ns() + SAVE_WAIT_NS;
+    unsigned long done;
 
     if ( !boot_opts.await_save || !xs_available() )
         SKIP("no runner saves this guest (await_save, a domU)");
@@ -384,14 +395,8 @@ TEST_EXPLICIT(suspend, far_frames_survive_through_the_linear_list)
     far_write(far, 2);
     ASSERT_GT(a->max_pfn, FAR_PFN_B);
     ASSERT_EQ(a->pfn_to_mfn_frame_list_list, ~0UL);    /* out of reach */
-    frame_tags_write(&before.tags);
-    printk("PVMM-READY n=%lu\n", n0);
-    (void)cons_flush(CONS_RING_WAIT_NS);
-    while ( suspend_count() == n0 && time_now_ns() < deadline )
-        (void)control_poll(deadline);
-    if ( suspend_count() == n0 )
+    if ( !await_one_save() )
         FAIL("no save came within %lu s", SAVE_WAIT_NS / NSEC_PER_SEC);
-    hold_report_resume(&before.tags);
     ASSERT_EQ(suspend_last()->rc, 0);
     ASSERT_EQ(a->p2m_cr3, read_cr3());
     ASSERT_GT(a->max_pfn, FAR_PFN_B);
