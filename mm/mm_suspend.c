@@ -29,6 +29,7 @@
 #include <pvmm/printk.h>
 #include <pvmm/panic.h>
 #include <pvmm/time.h>
+#include <pvmm/multicall.h>
 
 static struct {
     pfn_t pinned[MM_SUSPEND_MAX_TREES];
@@ -83,6 +84,7 @@ void mm_suspend_enter(void)
 
 void mm_resume(struct mm_resume_stats *st)
 {
+    struct mc_stats mc0 = *mc_get_stats();
     uint64_t t0 = rdtsc();
     mfn_t root;
     int rc;
@@ -105,5 +107,7 @@ void mm_resume(struct mm_resume_stats *st)
     st->pinned = held.nr_pinned;
     unpin_held();
     held.prepared = false;
+    st->hypercalls = mc_get_stats()->hypercalls - mc0.hypercalls;
+    st->mmu_ops = mc_get_stats()->mmu_ops - mc0.mmu_ops;
     st->cycles = rdtsc() - t0;
 }

@@ -54,8 +54,10 @@ void hold_report_resume(const struct frame_tags *t)
     else
         snprintf(memory, sizeof(memory), "ok");
     printk("pvmm: resume: %lu cached mfns re-derived, %u trees pinned for "
-           "it, %lu free frames checked, down %lu ms, up %lu ms\n",
-           r->mm.rederived, r->mm.pinned, checked,
+           "it, mm's resume %lu hypercalls and %lu mmu ops, %lu free frames "
+           "checked, down %lu ms, up %lu ms\n", r->mm.rederived,
+           r->mm.pinned, (unsigned long)r->mm.hypercalls,
+           (unsigned long)r->mm.mmu_ops, checked,
            r->down_ns / NSEC_PER_MSEC, r->up_ns / NSEC_PER_MSEC);
     printk("pvmm: resumed n=%lu new_domain=%s audit=%s memory=%s "
            "frames=%lu\n", suspend_count(), r->new_domain ? "yes" : "no",

@@ -53,6 +53,7 @@ void mm_init(start_info_t *si, const struct boot_options *opts);
 struct mm_resume_stats {
     unsigned long rederived;        /* cached machine frames re-derived */
     unsigned int pinned;            /* trees pinned for the suspend */
+    uint64_t hypercalls, mmu_ops;   /* what mm_resume() issued */
     uint64_t cycles;                /* mm_resume() itself */
 };
 
