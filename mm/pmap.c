@@ -72,11 +72,10 @@ int pmap_suspend(void)
 
     for ( i = 0; i < PMAP_SLOTS; i++ )
     {
-        suspended_pfn[i] = INVALID_PFN;
-        if ( mfn_eq(slots[i].mfn, INVALID_MFN) )
-            continue;
-        suspended_pfn[i] = mfn_to_pfn(slots[i].mfn);
-        if ( pfn_eq(suspended_pfn[i], INVALID_PFN) )
+        bool in_use = !mfn_eq(slots[i].mfn, INVALID_MFN);
+
+        suspended_pfn[i] = in_use ? mfn_to_pfn(slots[i].mfn) : INVALID_PFN;
+        if ( in_use && pfn_eq(suspended_pfn[i], INVALID_PFN) )
         {
             printk("PMAP: slot %u (%s) maps mfn %#lx, not the domain's: "
                    "cannot suspend\n", i, slots[i].holder,

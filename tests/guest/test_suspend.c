@@ -105,6 +105,36 @@ static int build_unpinned_tree(void)
 }
 
 /*
+ * The memory check itself must be able to fail: one frame changed behind
+ * its back is one bad frame, one frame taken is counted too.  Runs
+ * anywhere, with or without a save, and before the wait: it tags every
+ * free frame with its own salt.
+ */
+TEST(suspend, tag_check_counts_changed_and_taken_frames)
+{
+    struct frame_tags t;
+    unsigned long checked, bad;
+    pfn_t p = frame_alloc();
+    uint64_t *va;
+
+    ASSERT_TRUE(!pfn_eq(p, INVALID_PFN));
+    frame_free(p);
+    frame_tags_write(&t);
+    ASSERT_EQ(frame_tags_check(&t, &checked), 0);
+    ASSERT_EQ(checked, t.tagged);
+    va = directmap_va(p);
+    va[255] ^= 1;                   /* the middle word of one free frame */
+    bad = frame_tags_check(&t, &checked);
+    va[255] ^= 1;
+    ASSERT_EQ(bad, 1);
+    ASSERT_TRUE(frame_claim(p));    /* taken out of the free set */
+    bad = frame_tags_check(&t, &checked);
+    frame_free(p);
+    ASSERT_EQ(checked, t.tagged - 1);
+    ASSERT_EQ(bad, 1);
+}
+
+/*
  * Tags the free frames, tells the runner (PVMM-READY, as a held kernel
  * does) and handles its requests until one resume; then prints the
  * "resumed" line the runner waits for.  false if none came in time.
@@ -141,35 +171,6 @@ TEST(suspend, wait_for_a_save)
     ASSERT_EQ(suspend_last()->rc, 0);
     printk("suspend: came back %s\n",
            suspend_last()->new_domain ? "in a new domain" : "cancelled");
-}
-
-/*
- * The memory check itself must be able to fail: one frame changed behind
- * its back is one bad frame, one frame taken is counted too.  Runs
- * anywhere, with or without a save.
- */
-TEST(suspend, tag_check_counts_changed_and_taken_frames)
-{
-    struct frame_tags t;
-    unsigned long checked, bad;
-    pfn_t p = frame_alloc();
-    uint64_t *va;
-
-    ASSERT_TRUE(!pfn_eq(p, INVALID_PFN));
-    frame_free(p);
-    frame_tags_write(&t);
-    ASSERT_EQ(frame_tags_check(&t, &checked), 0);
-    ASSERT_EQ(checked, t.tagged);
-    va = directmap_va(p);
-    va[255] ^= 1;                   /* the middle word of one free frame */
-    bad = frame_tags_check(&t, &checked);
-    va[255] ^= 1;
-    ASSERT_EQ(bad, 1);
-    ASSERT_TRUE(frame_claim(p));    /* taken out of the free set */
-    bad = frame_tags_check(&t, &checked);
-    frame_free(p);
-    ASSERT_EQ(checked, t.tagged - 1);
-    ASSERT_EQ(bad, 1);
 }
 
 /* Frames first: any later test may allocate and spoil the tags. */
