@@ -187,9 +187,11 @@ mutants: deps
 	tests/mutants/run.sh $(MUTANT)
 
 # The suspend path's mutations (tests/mutants/suspend.txt), each booted as
-# a domU that xl saves, restores and checkpoints (about 5 minutes).
+# domUs that xl saves, restores and checkpoints (about 5 minutes): one
+# saved through the frame list, one through the linear list (p2m_cr3).
 SUSPEND_MATRIX := s:64:96:tests=suspend.* audit await_save hold|save \
-	balloon:48 save checkpoint save shutdown
+	balloon:48 save checkpoint save shutdown;l:64:64:tests=suspend.* \
+	audit await_save p2m_list=linear hold|save shutdown
 mutants-suspend: deps
 	$(MAKE) $(BUILD)/pvmm
 	MUTANT_LIST=tests/mutants/suspend.txt \

@@ -64,6 +64,21 @@ fi
 # A copy of the working tree (not just what is committed), without build/.
 tar -C "$top" --exclude=./build --exclude=./.git -cf "$work/tree.tar" .
 
+# Boots TREE's build/pvmm as the mutants are booted; the runner's exit.
+boot() {    # boot TREE LOG
+    if [ -n "${MUTANT_MATRIX:-}" ]; then
+        # Linux is dom0 here: its memory, not the pvmm dom0's DOM0_MEM.
+        env -u QEMU_MEM -u CMDLINE MATRIX="$MUTANT_MATRIX" KERNEL="$1/build/pvmm" \
+            DOM0_MEM=${MUTANT_DOMU_DOM0_MEM:-512} QUIET=1 LOG=$2 \
+            GUEST_TIMEOUT=240 TIMEOUT=900 \
+            "$top/tests/xl/run-domu.sh" > "$2.result" 2>&1
+    else
+        CMDLINE=$MUTANT_CMDLINE DOM0_MEM=$MUTANT_DOM0_MEM \
+            QEMU_MEM=$MUTANT_QEMU_MEM QUIET=1 LOG=$2 \
+            "$1/tests/run-dom0.sh" > "$2.result" 2>&1
+    fi
+}
+
 one() {     # one INDEX LINE: prints the verdict line
     local i=$1 dir=$work/m$1 rc out
     split "$2"
@@ -79,15 +94,7 @@ one() {     # one INDEX LINE: prints the verdict line
         rm -rf "$dir"
         return
     fi
-    if [ -n "${MUTANT_MATRIX:-}" ]; then
-        MATRIX=$MUTANT_MATRIX KERNEL=$dir/build/pvmm QUIET=1 LOG=$out \
-            GUEST_TIMEOUT=240 TIMEOUT=900 \
-            "$top/tests/xl/run-domu.sh" > "$out.result" 2>&1
-    else
-        CMDLINE=$MUTANT_CMDLINE DOM0_MEM=$MUTANT_DOM0_MEM \
-            QEMU_MEM=$MUTANT_QEMU_MEM QUIET=1 LOG=$out \
-            "$dir/tests/run-dom0.sh" > /dev/null 2>&1
-    fi
+    boot "$dir" "$out"
     rc=$?
     if [ "$rc" -eq 0 ]; then
         echo "SURVIVED $i $FILE: $WHAT"
@@ -96,11 +103,18 @@ one() {     # one INDEX LINE: prints the verdict line
     fi
     rm -rf "$dir"
 }
-export -f one split
+export -f one split boot
 export work top
 
 mkdir -p "$top/build/logs"
 start=$(date +%s)
+# A kill means something only if the unmutated kernel passes the same run.
+make -C "$top" build/pvmm > /dev/null 2>&1 || die "the unmutated tree does not build"
+if ! boot "$top" "$top/build/logs/mutant-baseline.log"; then
+    echo "mutants: the unmutated kernel fails this run (build/logs/mutant-baseline.log*): fix that first" >&2
+    exit 4
+fi
+echo "mutants: the unmutated kernel passes (baseline: $(( $(date +%s) - start )) s)"
 results=$(for i in "${!mutants[@]}"; do printf '%s\0%s\0' "$i" "${mutants[i]}"; done |
           xargs -0 -n 2 -P 2 bash -c 'one "$0" "$1"' | tee /dev/stderr)
 killed=$(grep -c '^KILLED' <<< "$results")
