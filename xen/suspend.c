@@ -15,11 +15,12 @@
  * The hypercall returns 1 if the suspend was cancelled (the same domain,
  * the same frames) and 0 in a new domain.  Up:
  *   7. shared_info mapped again (start_info names the new one);
- *   8. mm re-derives its mfns and publishes the p2m again;
+ *   8. mm re-derives its mfns, publishes the p2m again and unpins what
+ *      step 1 pinned;
  *   9. cancelled: the start_info fields back to mfns (a restore wrote the
  *      new ones itself);
  *  10. console and xenstore on their (new) event channels, xenstore's
- *      watches registered again; then mm unpins what step 1 pinned.
+ *      watches registered again.
  */
 #include <pvmm/suspend.h>
 #include <pvmm/shared_info.h>
