@@ -53,7 +53,7 @@ SRCS := boot/head.S boot/notes.S \
         mm/mm.c mm/frame.c mm/bootmap.c mm/pmap.c mm/pmap_report.c \
         mm/frame_map.c mm/pt.c mm/pt_walk.c \
         mm/pt_hooks.c mm/pt_pin.c mm/mmu_lazy.c mm/directmap.c \
-        mm/p2m_lookup.c mm/p2m_tree.c mm/p2m_boot.c mm/p2m_e820.c \
+        mm/p2m_lookup.c mm/p2m_m2p.c mm/p2m_tree.c mm/p2m_boot.c mm/p2m_e820.c \
         mm/p2m_shape.c mm/p2m_revector.c mm/p2m_set.c mm/p2m_frames.c \
         mm/p2m_audit.c mm/p2m_map.c mm/p2m_pv.c mm/p2m_pv_audit.c \
         mm/balloon.c mm/mm_suspend.c mm/p2m_suspend.c mm/frame_tags.c \

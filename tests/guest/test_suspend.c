@@ -36,7 +36,6 @@
 #define TREE_VA         0x0000200000000000UL
 #define NR_HOLE         8
 
-extern struct boot_options boot_opts;
 
 /* What the wait recorded before the save, for the checks after it. */
 static struct {
