@@ -227,13 +227,15 @@ static bool drop_unlinked(unsigned long c, const struct fresh_pages *f)
     bool leaf_in = l1_in && !mfn_eq(f->leaf, INVALID_MFN) &&
                    linked(p2m_l1_of(c), c % P2M_PER_PAGE, f->leaf);
 
-    if ( !mfn_eq(f->leaf, INVALID_MFN) && !leaf_in )
-        p2m_be_page_free(f->leaf);
-    if ( !mfn_eq(f->l1, INVALID_MFN) && !l1_in )
-        p2m_be_table_free(f->l1);
+    /* A table before what it names: no page is freed while one holds it. */
     if ( !mfn_eq(f->l2, INVALID_MFN) && !l2_in )
         p2m_be_table_free(f->l2);
-    (void)p2m_frames_set_leaf(c, leaf_in ? f->leaf : p2m_shared.missing);
+    if ( !mfn_eq(f->l1, INVALID_MFN) && !l1_in )
+        p2m_be_table_free(f->l1);
+    if ( !mfn_eq(f->leaf, INVALID_MFN) && !leaf_in )
+        p2m_be_page_free(f->leaf);
+    /* The frame list names what the MMU walks now, of whichever kind. */
+    (void)p2m_frames_set_leaf(c, leaf_in ? f->leaf : p2m_chunk_leaf(c));
     /* New tables that did go in, with nothing behind them, go back too. */
     if ( !leaf_in && collapse_tables(c) )
         remember_collapse(c);
