@@ -14,7 +14,10 @@
 #                   variables)
 #   make mutants    one-line mutations of mm/, each booted: killed K of N
 #   make mutants-suspend   the same for the suspend path, as saved domUs
+#   make mutants-fuzz      the mutations of the p2m core, under the fuzzer
 #   make check-host host unit tests only
+#   make fuzz       the p2m core's model-based fuzzer, open-ended (make test
+#                   runs its fixed seeds: make check-fuzz)
 #   make check-layers  mm/'s include layers (mm/LAYERS); every make runs it
 #   make deps       install what the above need (Debian 12, as root)
 
@@ -126,6 +129,31 @@ $(BUILD)/host-tests: $(HOST_SRCS) $(wildcard include/pvmm/*.h tests/host/*.h)
 	@mkdir -p $(BUILD)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(HOST_SRCS)
 
+# ---- the p2m core on the host: fuzzer and native benchmarks ----
+# The core's files are the `core` lines of mm/LAYERS, compiled unchanged;
+# the array moves to a user address (tests/host/p2m_host.h).
+P2M_CORE_SRCS := $(shell awk '$$1 == "core" && $$2 ~ /\.c$$/ { print $$2 }' mm/LAYERS)
+P2M_HOST_CFLAGS := -std=gnu11 -g -Wall -Wextra -Werror -I include \
+                   -DP2M_BASE=0x300000000000UL
+FUZZ_SRCS := tests/host/fuzz_p2m.c tests/host/fuzz_model.c \
+             tests/host/fuzz_ops.c tests/host/p2m_host.c $(P2M_CORE_SRCS)
+FUZZ_OPS   ?= 2000
+
+$(BUILD)/fuzz-p2m: $(FUZZ_SRCS) $(wildcard include/pvmm/*.h tests/host/*.h mm/*.h)
+	@mkdir -p $(BUILD)
+	$(HOSTCC) $(P2M_HOST_CFLAGS) -O2 -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all -o $@ $(FUZZ_SRCS)
+
+# What make test runs: the kept regression cases, the self-test and the
+# fixed seeds (tests/host/run-fuzz.sh).
+check-fuzz: $(BUILD)/fuzz-p2m
+	tests/host/run-fuzz.sh
+
+# Open-ended, the auditor after every op: new seeds until a failure, then
+# its shortest sequence.
+fuzz: $(BUILD)/fuzz-p2m
+	$(BUILD)/fuzz-p2m --forever --ops $(FUZZ_OPS) --audit-every 1
+
 check-host: $(BUILD)/host-tests
 	$(BUILD)/host-tests
 	tests/check-layers-selftest.sh
@@ -145,7 +173,7 @@ run: deps
 # Per-run timeout: 900 s unless TIMEOUT is given (make run's 120 is too
 # short for the 4.5 GiB dom0 under TCG).
 test: deps
-	$(MAKE) $(BUILD)/pvmm $(BUILD)/host-tests
+	$(MAKE) $(BUILD)/pvmm $(BUILD)/host-tests $(BUILD)/fuzz-p2m
 	TIMEOUT=$(if $(filter command line environment,$(origin TIMEOUT)),$(TIMEOUT),900) \
 	    tests/run-all.sh
 
@@ -166,9 +194,11 @@ run-domu: deps
 # in a 4.5 GiB machine: the PCI hole and RAM above 4 GiB give it machine
 # holes below max_mfn and whole identity chunks, at no cost in time.
 check: deps
-	$(MAKE) $(BUILD)/pvmm $(BUILD)/host-tests
+	$(MAKE) $(BUILD)/pvmm $(BUILD)/host-tests $(BUILD)/fuzz-p2m
 	$(BUILD)/host-tests
 	tests/check-layers-selftest.sh
+	$(BUILD)/fuzz-p2m --replay tests/host/fuzz-cases/*.ops
+	$(BUILD)/fuzz-p2m --seeds 1-20
 	tests/check-elf.sh
 	CMDLINE="audit $(CMDLINE)" DOM0_MEM=64M QEMU_MEM=4608 tests/run-dom0.sh
 
@@ -197,6 +227,11 @@ mutants-suspend: deps
 	MUTANT_LIST=tests/mutants/suspend.txt \
 	    MUTANT_MATRIX="$(SUSPEND_MATRIX)" tests/mutants/run.sh $(MUTANT)
 
+# The same mutations, those of the portable p2m core, under the host
+# fuzzer instead of a boot (a few minutes): does the fuzzer notice?
+mutants-fuzz:
+	MUTANT_FUZZ=1 tests/mutants/run.sh $(MUTANT)
+
 # The benchmarks: dom0 with 1 GiB, figures to build/bench.txt.
 bench: deps
 	$(MAKE) $(BUILD)/pvmm
@@ -208,6 +243,6 @@ deps:
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/pvmm $(BUILD)/host-tests $(BUILD)/logs
 
-.PHONY: all run run-domu test bench check check-host check-layers gdb mutants \
-	mutants-suspend \
+.PHONY: all run run-domu test bench check check-host check-fuzz fuzz check-layers gdb mutants \
+	mutants-suspend mutants-fuzz \
         deps clean

@@ -1,10 +1,11 @@
 /*
- * The seam between the portable p2m core (mm/p2m_core_*.c, mm/p2m_shape.c,
- * mm/p2m_revector.c, mm/p2m_set.c, mm/p2m_frames.c, mm/p2m_audit.c,
- * mm/p2m_map.c) and the kernel it runs in.  pvmm implements it in
- * mm/p2m_pv.c with its pagetable library and multicalls; a port
- * implements these calls and nothing else (docs/p2m.md, "Porting the
- * core").
+ * The seam between the portable p2m core (the `core` files of mm/LAYERS:
+ * mm/p2m_lookup.c, mm/p2m_shape.c, mm/p2m_revector.c, mm/p2m_set.c,
+ * mm/p2m_frames.c, mm/p2m_audit.c, mm/p2m_map.c, mm/p2m_suspend.c) and
+ * the kernel it runs in.  pvmm implements it in
+ * mm/p2m_pv.c with its pagetable library and multicalls, the host
+ * fuzzer in tests/host/p2m_host.c over a memfd; a port implements these
+ * calls and nothing else (docs/p2m.md, "Porting the core").
  *
  * Vocabulary.  A "page" is named by its machine frame (mfn_t): the frame
  * number a pagetable entry holds, the number the tools read in the frame

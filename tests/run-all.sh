@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything `make test` runs, with one closing line that counts every
 # check of every step:
-#   host unit tests, the layer checker's self-test, ELF checks, the
+#   host unit tests, the p2m core's fuzzer (tests/host/run-fuzz.sh), the
+#   layer checker's self-test, ELF checks, the
 #   in-guest suite as dom0 for each configuration in DOM0_CONFIGS (two
 #   QEMUs at a time: a TCG guest keeps one core busy), the suite as domUs
 #   under `xl create` from a Linux dom0 (DOMU_MATRIX, with xl dump-core
@@ -143,6 +144,7 @@ run_guests() {  # two at a time; reported in order
 
 start=$(date +%s)
 step host "$top/build/host-tests"
+step fuzz "$top/tests/host/run-fuzz.sh"
 step elf "$top/tests/check-elf.sh"
 step junit-unit python3 "$top/tests/test_junit.py"
 step layers "$top/tests/check-layers-selftest.sh"

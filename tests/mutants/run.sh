@@ -16,7 +16,10 @@
 # MUTANT_QEMU_MEM (4608, as make check) for another layout, TIMEOUT (per boot, 300),
 # MUTANT_LIST (another list of mutations, same format), MUTANT_MATRIX (boot
 # each mutant as domUs under xl instead, tests/xl/run-domu.sh's MATRIX:
-# tests/mutants/suspend.txt needs xl save and restore, so a domU).
+# tests/mutants/suspend.txt needs xl save and restore, so a domU),
+# MUTANT_FUZZ=1 (no boots: only the mutations of the portable p2m core,
+# the `core` files of mm/LAYERS, each run under the host fuzzer,
+# build/fuzz-p2m, seeds MUTANT_FUZZ_SEEDS, default 1-60; make mutants-fuzz).
 #
 # Prints one line per mutation and, last, "mutants: killed K of N".
 # Exits 0 if every mutation was killed, 1 if some survived, 4 if a
@@ -47,6 +50,8 @@ while IFS= read -r line; do
     [[ -z $line || $line == \#* ]] && continue
     [ -n "$pattern" ] && [[ $line != *"$pattern"* ]] && continue
     split "$line"
+    [ -n "${MUTANT_FUZZ:-}" ] && [ "$validate" -eq 0 ] &&
+        ! grep -qx "core $FILE" "$top/mm/LAYERS" && continue
     [ -n "$FILE" ] && [ -n "$ORIG" ] && [ -n "$WHAT" ] ||
         die "malformed line: $line"
     n=$(grep -cF -- "$ORIG" "$top/$FILE" 2>/dev/null)
@@ -66,7 +71,10 @@ tar -C "$top" --exclude=./build --exclude=./.git -cf "$work/tree.tar" .
 
 # Boots TREE's build/pvmm as the mutants are booted; the runner's exit.
 boot() {    # boot TREE LOG
-    if [ -n "${MUTANT_MATRIX:-}" ]; then
+    if [ -n "${MUTANT_FUZZ:-}" ]; then
+        "$1/build/fuzz-p2m" --jobs 1 --seeds "${MUTANT_FUZZ_SEEDS:-1-60}" \
+            --ops 1000 > "$2" 2>&1
+    elif [ -n "${MUTANT_MATRIX:-}" ]; then
         # Linux is dom0 here: its memory, not the pvmm dom0's DOM0_MEM.
         env -u QEMU_MEM -u CMDLINE MATRIX="$MUTANT_MATRIX" KERNEL="$1/build/pvmm" \
             DOM0_MEM=${MUTANT_DOMU_DOM0_MEM:-512} QUIET=1 LOG=$2 \
@@ -89,7 +97,7 @@ one() {     # one INDEX LINE: prints the verdict line
                     substr($0, i + length(ENVIRON["O"]))
         print }' "$top/$FILE" > "$dir/$FILE"
     out=$top/build/logs/mutant-$i.log
-    if ! make -C "$dir" build/pvmm > "$out.build" 2>&1; then
+    if ! make -C "$dir" "$target" > "$out.build" 2>&1; then
         echo "NOBUILD  $i $FILE: $WHAT (see $out.build)"
         rm -rf "$dir"
         return
@@ -103,13 +111,16 @@ one() {     # one INDEX LINE: prints the verdict line
     fi
     rm -rf "$dir"
 }
+# What a mutant is built into: the kernel, or the host fuzzer.
+target=build/pvmm
+[ -n "${MUTANT_FUZZ:-}" ] && target=build/fuzz-p2m
 export -f one split boot
-export work top
+export work top target
 
 mkdir -p "$top/build/logs"
 start=$(date +%s)
 # A kill means something only if the unmutated kernel passes the same run.
-make -C "$top" build/pvmm > /dev/null 2>&1 || die "the unmutated tree does not build"
+make -C "$top" "$target" > /dev/null 2>&1 || die "the unmutated tree does not build"
 if ! boot "$top" "$top/build/logs/mutant-baseline.log"; then
     echo "mutants: the unmutated kernel fails this run (build/logs/mutant-baseline.log*): fix that first" >&2
     exit 4
