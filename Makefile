@@ -8,6 +8,9 @@
 #   make run-domu   boot it as a domU under xl create from a Linux dom0
 #                   (MEMORY, MAXMEM, CMDLINE, TIMEOUT)
 #   make bench      the benchmarks, printed and saved to build/bench.txt
+#   make bench-host the p2m lookups and p2m_set on the host CPU, saved to
+#                   build/bench-host.{txt,csv}, plotted to build/lookup-native.png
+#                   (docs/performance.md, "Native figures")
 #   make check      the quick loop: host tests, ELF checks, one 64 MiB dom0
 #                   boot with audit (under 90 s)
 #   make gdb        boot as dom0 paused in QEMU and attach gdb (make run's
@@ -154,6 +157,24 @@ check-fuzz: $(BUILD)/fuzz-p2m
 fuzz: $(BUILD)/fuzz-p2m
 	$(BUILD)/fuzz-p2m --forever --ops $(FUZZ_OPS) --audit-every 1
 
+# Native lookup benchmarks on the host CPU (docs/performance.md): the
+# core and pfn_to_mfn() as above, no sanitizers; mm/p2m_tree.c includes
+# xen.h for its error numbers.  The plot needs Debian's matplotlib.
+BENCH_HOST_SRCS := tests/host/bench_p2m.c tests/host/p2m_host.c \
+                   $(P2M_CORE_SRCS) mm/p2m_tree.c
+
+$(BUILD)/bench-p2m: $(BENCH_HOST_SRCS) $(wildcard include/pvmm/*.h tests/host/*.h mm/*.h)
+	@mkdir -p $(BUILD)
+	$(HOSTCC) $(P2M_HOST_CFLAGS) -O2 -D__XEN_INTERFACE_VERSION__=$(XEN_IFACE) \
+	    -o $@ $(BENCH_HOST_SRCS)
+
+bench-host:
+	@tests/deps.sh headers
+	$(MAKE) $(BUILD)/bench-p2m
+	$(BUILD)/bench-p2m --txt $(BUILD)/bench-host.txt --csv $(BUILD)/bench-host.csv
+	@tests/deps.sh plot
+	tools/plot-lookups $(BUILD)/bench-host.csv $(BUILD)/lookup-native.png
+
 check-host: $(BUILD)/host-tests
 	$(BUILD)/host-tests
 	tests/check-layers-selftest.sh
@@ -173,7 +194,7 @@ run: deps
 # Per-run timeout: 900 s unless TIMEOUT is given (make run's 120 is too
 # short for the 4.5 GiB dom0 under TCG).
 test: deps
-	$(MAKE) $(BUILD)/pvmm $(BUILD)/host-tests $(BUILD)/fuzz-p2m
+	$(MAKE) $(BUILD)/pvmm $(BUILD)/host-tests $(BUILD)/fuzz-p2m $(BUILD)/bench-p2m
 	TIMEOUT=$(if $(filter command line environment,$(origin TIMEOUT)),$(TIMEOUT),900) \
 	    tests/run-all.sh
 
@@ -243,6 +264,6 @@ deps:
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/pvmm $(BUILD)/host-tests $(BUILD)/logs
 
-.PHONY: all run run-domu test bench check check-host check-fuzz fuzz check-layers gdb mutants \
+.PHONY: all run run-domu test bench bench-host check check-host check-fuzz fuzz check-layers gdb mutants \
 	mutants-suspend mutants-fuzz \
         deps clean

@@ -9,7 +9,9 @@
 #   deps.sh xen       Debian's Xen 4.17 hypervisor, unpacked into a cache
 #                     ($PVMM_CACHE, default ~/.cache/pvmm; never /boot) and gunzipped to an ELF
 #                     that qemu's -kernel loads; prints its path
-#   deps.sh all       all of the above
+#   deps.sh plot      Debian's python3-matplotlib, for make bench-host's
+#                     plot (tools/plot-lookups); not part of all
+#   deps.sh all       all of the above but plot
 #
 # Each step does nothing if its result is already there, and says what it
 # installs when it does.
@@ -47,6 +49,8 @@ qemu() { apt_install qemu-system-x86; }
 
 debug() { apt_install gdb; }
 
+plot() { apt_install python3 python3-matplotlib; }
+
 xen() {
     if [ -s "$xen_elf" ]; then
         echo "$xen_elf"
@@ -71,6 +75,7 @@ case "${1:-all}" in
     qemu) qemu ;;
     xen) xen ;;
     debug) debug ;;
+    plot) plot ;;
     all) headers; qemu; debug; xen >/dev/null ;;
-    *) echo "usage: $0 headers|qemu|debug|xen|all" >&2; exit 2 ;;
+    *) echo "usage: $0 headers|qemu|debug|xen|plot|all" >&2; exit 2 ;;
 esac

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #define MAX_FRAMES      (1UL << 16)
+#define MAX_MAPPED      24000   /* chunks: a flush of all, now and then */
 #define SWEEP_EVERY     128
 #define NR_PROBES       16
 #define MAX_WORKERS     16
@@ -439,7 +440,7 @@ static void run(const struct fuzz_run *fr)
     unsigned long i;
     bool injected;
 
-    if ( host_init(MAX_FRAMES) )
+    if ( host_init(MAX_FRAMES, MAX_MAPPED) )
         fail("host_init");
     if ( sabotage )
         host_sabotage_flushes();

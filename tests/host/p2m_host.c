@@ -34,9 +34,6 @@
 /* A table entry: the child's mfn, bit 63 for a writable leaf; ~0: none. */
 #define ENTRY_NONE      (~0UL)
 #define ENTRY_W         (1UL << 63)
-/* Mapped chunks before the "TLB" is emptied (Linux allows 65530 maps). */
-#define MAX_FILLED      24000
-#define MAX_FILLED_POW2 32768
 /* What a freed frame holds: neither an mfn nor INVALID nor identity. */
 #define POISON          0x5a5a5a5a5a5a5a5aUL
 
@@ -145,14 +142,21 @@ struct tlb_entry {
 };
 
 /* At most 37% full: short probe runs, and 1 MiB to scan on a full flush. */
-#define TLB_SLOTS       (2 * MAX_FILLED_POW2)
+/*
+ * Mapped chunks before the "TLB" is emptied (host_init; each is a map,
+ * and Linux allows 65530), and the slots: a power of two, at least twice
+ * as many, so that probe runs stay short.
+ */
+static unsigned long max_filled, tlb_slots;
+static unsigned int tlb_bits;
+#define TLB_SLOTS       tlb_slots
 
 static struct tlb_entry *tlb;
 static unsigned long nr_tlb;
 
 static unsigned long tlb_home(unsigned long c)
 {
-    return (c * 0x9e3779b97f4a7c15UL) >> 48 & (TLB_SLOTS - 1);
+    return (c * 0x9e3779b97f4a7c15UL) >> (64 - tlb_bits);
 }
 
 static struct tlb_entry *tlb_find(unsigned long c)
@@ -295,7 +299,7 @@ static bool fill(unsigned long c)
 
     if ( !walk_chunk(c, &leaf, &writable) )
         return false;
-    if ( nr_tlb >= MAX_FILLED )
+    if ( nr_tlb >= max_filled )
         unfill_all();               /* the TLB is full: start again */
     if ( raw_mmap(va, PAGE_SIZE, writable ? PROT_READ | PROT_WRITE
                                           : PROT_READ,
@@ -368,13 +372,17 @@ static int map_views(void)
     return hv == MAP_FAILED || dm == MAP_FAILED ? -1 : 0;
 }
 
-int host_init(unsigned long frames)
+int host_init(unsigned long frames, unsigned long mapped)
 {
     struct sigaction sa = { .sa_sigaction = on_segv,
                             .sa_flags = SA_SIGINFO | SA_NODEFER };
     void *area;
 
     max_frames = frames;
+    max_filled = mapped;
+    for ( tlb_bits = 1; (1UL << tlb_bits) < 2 * mapped; tlb_bits++ )
+        ;
+    tlb_slots = 1UL << tlb_bits;
     if ( frames >= HOST_GUEST_MFN_BASE || map_views() )
         return -1;
     pages = calloc(frames, sizeof(*pages));

@@ -37,8 +37,13 @@
 #define HOST_GUEST_MFN_BASE (1UL << 22)
 #define HOST_M2P_ENTRIES    (1UL << 24)
 
-/* Sets up the views; max_frames bounds the p2m's own pages.  0 or -1. */
-int host_init(unsigned long max_frames);
+/*
+ * Sets up the views; max_frames bounds the p2m's own pages, max_mapped
+ * the chunks mapped at once (beyond it all are unmapped, as a full TLB
+ * would be flushed; each is a map, so well below vm.max_map_count).
+ * 0 or -1.
+ */
+int host_init(unsigned long max_frames, unsigned long max_mapped);
 
 /* The M2P: what the hypervisor says of mfn (~0UL: nothing). */
 void host_m2p_set(unsigned long mfn, unsigned long pfn);
