@@ -38,7 +38,7 @@ DOMU_MATRIX=${DOMU_MATRIX-m64:64:64:audit;m129:129:129:audit;m128max1024:128:102
 total_pass=0 total_fail=0 total_skip=0
 failed_steps=()
 # Lines that say what failed: a test, a guest's result or its ending.
-failure_lines='\[ FAIL \]|Test result: (FAILURE|ERROR|NONE)|: end: |never ballooned|match=no|no result'
+failure_lines='\[ FAIL \]|Test result: (FAILURE|ERROR|NONE)|: end: |never ballooned|match=no|no result|dom0 did not finish|dom0 died before'
 logs=$top/build/logs
 mkdir -p "$logs"
 failures=$logs/failures.txt

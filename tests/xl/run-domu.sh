@@ -177,27 +177,19 @@ xen_args+=" guest_loglvl=all bootscrub=0 smap=0${XEN_EXTRA:+ $XEN_EXTRA}"
 if [ "$QUIET" != 1 ]; then
     say "${#names[@]} guest(s): ${names[*]}; QEMU ${QEMU_MEM} MiB, dom0 ${DOM0_MEM} MiB; log $LOG"
 fi
-start=$(date +%s.%N)
-qemu-system-x86_64 -accel tcg -cpu max -m "$QEMU_MEM" -smp 2 \
-    -no-reboot -display none -monitor none -parallel none \
-    -serial "file:$LOG" \
-    -kernel "$xen" -append "$xen_args" -initrd "$modules" \
-    </dev/null >"$LOG.qemu" 2>&1 &
-qemu_pid=$!
-
-# The live view: dom0's progress lines and each guest's section, without
-# Xen's own lines.  tail ends by itself once QEMU is gone (--pid).
-tail_pid=
-if [ "$QUIET" != 1 ]; then
-    tail -n +1 -s 0.2 --pid="$qemu_pid" -F "$LOG" 2>/dev/null | awk '
-        { sub(/\r+$/, "") }
-        /PVMM-GUEST-BEGIN |PVMM-DIAG-BEGIN / { inside = 1 }
-        inside && !/^\(XEN\)/ { print; fflush() }
-        /PVMM-GUEST-END |PVMM-DIAG-END / { inside = 0; next }
-        !inside && /pvmm-dom0: |PVMM-GUEST-START |PVMM-XL-END / { print; fflush() }
-    ' &
-    tail_pid=$!
-fi
+# Why dom0 never said PVMM-XL-END, in one line: Xen's or Linux's panic
+# message if there is one, else the console's last line; and QEMU's own
+# last word if it is gone.
+why_unfinished() {
+    local clean panic last qerr
+    clean=$(tr -d '\r' < "$LOG")
+    panic=$(grep -A1 -E 'Panic on CPU' <<< "$clean" | tail -n 1)
+    [ -n "$panic" ] || panic=$(grep -m1 -E 'Kernel panic|Out of memory|BUG:' <<< "$clean")
+    last=$(grep -v -E '^[[:space:]]*$' <<< "$clean" | tail -n 1)
+    qerr=$(grep -v -E '^[[:space:]]*$' "$LOG.qemu" 2>/dev/null | tail -n 1)
+    printf '%s' "${panic:+panic: ${panic:0:200}; }last console line: ${last:0:200}"
+    [ "$qemu_alive" = 1 ] || printf '; QEMU exited, saying: %s' "${qerr:-nothing}"
+}
 
 stop() {
     kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
@@ -209,24 +201,63 @@ stop() {
 cleanup() { stop; rm -rf "$run"; }
 trap 'cleanup; exit 6' INT TERM
 
-ended=0
-deadline=$(( $(date +%s) + TIMEOUT ))
-while :; do
-    if grep -q 'PVMM-XL-END' "$LOG" 2>/dev/null; then ended=1; break; fi
-    kill -0 "$qemu_pid" 2>/dev/null || break
-    [ "$(date +%s)" -ge "$deadline" ] && break
-    sleep 0.2
-done
-if [ "$ended" = 1 ]; then
-    # dom0 reboots next, which ends QEMU; give it a bounded while.
-    grace=$(( $(date +%s) + 15 ))
-    while kill -0 "$qemu_pid" 2>/dev/null && [ "$(date +%s)" -lt "$grace" ]; do
+# Boots QEMU once and waits for dom0's PVMM-XL-END; sets ended,
+# qemu_alive and elapsed, and leaves QEMU stopped.
+boot_once() {
+    start=$(date +%s.%N)
+    qemu-system-x86_64 -accel tcg -cpu max -m "$QEMU_MEM" -smp 2 \
+        -no-reboot -display none -monitor none -parallel none \
+        -serial "file:$LOG" \
+        -kernel "$xen" -append "$xen_args" -initrd "$modules" \
+        </dev/null >"$LOG.qemu" 2>&1 &
+    qemu_pid=$!
+
+    # The live view: dom0's progress lines and each guest's section, without
+    # Xen's own lines.  tail ends by itself once QEMU is gone (--pid).
+    tail_pid=
+    if [ "$QUIET" != 1 ]; then
+        tail -n +1 -s 0.2 --pid="$qemu_pid" -F "$LOG" 2>/dev/null | awk '
+            { sub(/\r+$/, "") }
+            /PVMM-GUEST-BEGIN |PVMM-DIAG-BEGIN / { inside = 1 }
+            inside && !/^\(XEN\)/ { print; fflush() }
+            /PVMM-GUEST-END |PVMM-DIAG-END / { inside = 0; next }
+            !inside && /pvmm-dom0: |PVMM-GUEST-START |PVMM-XL-END / { print; fflush() }
+        ' &
+        tail_pid=$!
+    fi
+
+    ended=0
+    deadline=$(( $(date +%s) + TIMEOUT ))
+    while :; do
+        if grep -q 'PVMM-XL-END' "$LOG" 2>/dev/null; then ended=1; break; fi
+        kill -0 "$qemu_pid" 2>/dev/null || break
+        [ "$(date +%s)" -ge "$deadline" ] && break
         sleep 0.2
     done
+    if [ "$ended" = 1 ]; then
+        # dom0 reboots next, which ends QEMU; give it a bounded while.
+        grace=$(( $(date +%s) + 15 ))
+        while kill -0 "$qemu_pid" 2>/dev/null && [ "$(date +%s)" -lt "$grace" ]; do
+            sleep 0.2
+        done
+    fi
+    qemu_alive=0
+    kill -0 "$qemu_pid" 2>/dev/null && qemu_alive=1
+    elapsed=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo 0)
+    stop
+}
+
+boot_once
+if [ "$ended" = 0 ] && [ "$qemu_alive" = 0 ] && ! grep -q 'PVMM-GUEST-START ' "$LOG"; then
+    # Dom0 died before it created any guest: nothing of pvmm's ran.  Say
+    # why, keep that log, and boot once more, so one early crash of dom0
+    # under TCG is not taken for a result.
+    printf 'run-domu: dom0 died before any guest, after %.1f s (%s); booting it once more, the first log kept as %s.first\n' \
+        "$elapsed" "$(why_unfinished)" "$LOG"
+    mv "$LOG" "$LOG.first"; mv "$LOG.qemu" "$LOG.qemu.first" 2>/dev/null
+    : > "$LOG"
+    boot_once
 fi
-qemu_alive=0
-kill -0 "$qemu_pid" 2>/dev/null && qemu_alive=1
-elapsed=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo 0)
 cleanup
 trap - INT TERM
 
@@ -391,12 +422,14 @@ for i in "${!names[@]}"; do
 done
 
 if ! grep -q 'PVMM-XL-END' <<< "$clean"; then
+    # On stdout, one line a step summary picks up (tests/run-all.sh).
     if [ "$qemu_alive" = 1 ]; then
-        say "dom0 did not finish within ${TIMEOUT}s (log: $LOG); its last lines:"
+        printf 'run-domu: dom0 did not finish within %ss (%s)\n' "$TIMEOUT" "$(why_unfinished)"
     else
-        say "QEMU exited before dom0 finished (log: $LOG); its last lines:"
+        printf 'run-domu: dom0 did not finish: QEMU ended after %.1f s (%s)\n' "$elapsed" "$(why_unfinished)"
         sed 's/^/run-domu: qemu: /' "$LOG.qemu" >&2
     fi
+    say "the console's last lines (log: $LOG):"
     tail -n 25 <<< "$clean" | sed 's/^/    /' >&2
 fi
 
