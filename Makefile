@@ -136,8 +136,9 @@ $(BUILD)/host-tests: $(HOST_SRCS) $(wildcard include/pvmm/*.h tests/host/*.h)
 # The core's files are the `core` lines of mm/LAYERS, compiled unchanged;
 # the array moves to a user address (tests/host/p2m_host.h).
 P2M_CORE_SRCS := $(shell awk '$$1 == "core" && $$2 ~ /\.c$$/ { print $$2 }' mm/LAYERS)
-P2M_HOST_CFLAGS := -std=gnu11 -g -Wall -Wextra -Werror -I include \
-                   -DP2M_BASE=0x300000000000UL
+# -Wno-unused-parameter as for the kernel: a mutant may leave one unused.
+P2M_HOST_CFLAGS := -std=gnu11 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+                   -I include -DP2M_BASE=0x300000000000UL
 FUZZ_SRCS := tests/host/fuzz_p2m.c tests/host/fuzz_model.c \
              tests/host/fuzz_ops.c tests/host/p2m_host.c $(P2M_CORE_SRCS)
 FUZZ_OPS   ?= 2000
