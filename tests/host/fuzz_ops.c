@@ -47,7 +47,8 @@ static void gen_plan(struct rng *r, const struct layout *l,
                      struct fuzz_plan *p)
 {
     const unsigned long places[] = {
-        0, l->size, l->hole_start, l->hole_end, GIB_PFNS, 7 * GIB_PFNS,
+        0, l->size, ROUNDUP(l->size, P2M_PER_PAGE), /* the first to grow */
+        l->hole_start, l->hole_end, GIB_PFNS, 7 * GIB_PFNS,
         P2M_FRAME_LIST_PFNS, P2M_FRAME_LIST_PFNS - GIB_PFNS,
         (1 + rng_below(r, 255)) * TIB_PFNS, (1 + rng_below(r, 255)) * TIB_PFNS,
         rng_below(r, P2M_MAX_PFNS), P2M_MAX_PFNS - 1, P2M_MAX_PFNS / 2,
@@ -62,7 +63,19 @@ static void gen_plan(struct rng *r, const struct layout *l,
 
 static unsigned long run_len(struct rng *r)
 {
-    return rng_below(r, 3) ? 1 : 1 + rng_below(r, 700);
+    return rng_below(r, 3) ? 1 : 1 + rng_below(r, 256);
+}
+
+/*
+ * Now and then a run of whole chunks: chunks all of one shared kind, side
+ * by side in one L1, are what collapse and the shared tables are about.
+ */
+static void maybe_whole_chunks(struct rng *r, struct fuzz_op *op)
+{
+    if ( rng_below(r, 24) )
+        return;
+    op->pfn &= ~(P2M_PER_PAGE - 1);
+    op->len = P2M_PER_PAGE;
 }
 
 static void gen_op(struct rng *r, const struct fuzz_plan *p,
@@ -72,21 +85,23 @@ static void gen_op(struct rng *r, const struct fuzz_plan *p,
 
     *op = (struct fuzz_op){ .pfn = plan_pfn(p, r), .fail_alloc = -1,
                             .refuse = -1 };
-    if ( dice < 40 )
-        op->type = FOP_POPULATE, op->len = run_len(r);
-    else if ( dice < 70 )
-        op->type = FOP_RELEASE, op->len = run_len(r);
-    else if ( dice < 88 )
-        op->type = FOP_IDENTITY, op->len = run_len(r);
+    if ( dice < 88 )
+    {
+        op->type = dice < 40 ? FOP_POPULATE
+                   : dice < 70 ? FOP_RELEASE : FOP_IDENTITY;
+        op->len = run_len(r);
+        maybe_whole_chunks(r, op);
+    }
     else if ( dice < 95 )
         op->type = FOP_TRIM, op->pfn = 0;
     else if ( dice < 97 )
         op->type = FOP_SUSPEND, op->pfn = 0;
     else if ( dice < 98 )
         op->type = FOP_BAD_IDENTITY, op->len = 1;
-    else                            /* beyond the p2m's maximum */
+    else                            /* at or beyond the p2m's maximum */
         op->type = FOP_POPULATE, op->len = 1,
-        op->pfn = P2M_MAX_PFNS + rng_below(r, 1UL << 30);
+        op->pfn = P2M_MAX_PFNS + (rng_below(r, 2) ? 0
+                                                  : rng_below(r, 1UL << 30));
     if ( op->len && op->pfn + op->len > P2M_MAX_PFNS &&
          op->pfn < P2M_MAX_PFNS )
         op->len = P2M_MAX_PFNS - op->pfn;

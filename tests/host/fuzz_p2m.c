@@ -25,9 +25,10 @@
  *   fuzz-p2m --forever [--ops N]       new seeds until a failure (make fuzz)
  *   fuzz-p2m --replay FILE...          the kept regression cases
  *   fuzz-p2m --sabotage-flush ...      flushes do nothing: must fail
+ *   fuzz-p2m --no-shrink ...           a failure's seed only (make mutants-fuzz)
  * Runs go to as many workers as there are CPUs (--jobs); the auditor
- * runs every 16 ops, after every op in which an injected fault fired and at the end
- * of a run (--audit-every 1: every op; make fuzz does that).
+ * runs every 32 ops, after every op in which an injected fault fired and
+ * at the end of a run (--audit-every 1: every op; make fuzz does that).
  */
 #define _GNU_SOURCE
 #include "fuzz_ops.h"
@@ -45,11 +46,14 @@
 
 #define MAX_FRAMES      (1UL << 16)
 #define MAX_MAPPED      24000   /* chunks: a flush of all, now and then */
-#define SWEEP_EVERY     128
+#define SWEEP_EVERY     256
 #define NR_PROBES       16
 #define MAX_WORKERS     16
 
 static struct model model;
+/* Frames given back lately: their mfn_to_pfn is probed after each op. */
+#define NR_DROPPED      8
+static unsigned long dropped[NR_DROPPED], nr_dropped;
 static unsigned long next_mfn = HOST_GUEST_MFN_BASE;
 static unsigned long cur_op;            /* for messages */
 static unsigned char mid_maybe[512];    /* GiBs where a failed set may
@@ -57,7 +61,7 @@ static unsigned char mid_maybe[512];    /* GiBs where a failed set may
 /* Shared with the children: ops each worker's run got through. */
 static volatile unsigned long *progress;
 /* The auditor and the statistics' walk every this many ops (--audit-every). */
-static unsigned long audit_every = 16;
+static unsigned long audit_every = 32;
 
 /* ---- failing ---- */
 
@@ -159,6 +163,32 @@ static void check_frame_list(unsigned long pfn, unsigned long want)
               want);
 }
 
+/*
+ * What mfn_to_pfn(m) must say, from the model alone: the pfn the M2P
+ * names if that pfn holds m, else m itself if pfn m is an identity entry,
+ * else nothing.  A stale M2P entry (a frame given away) names a pfn that
+ * no longer holds it.
+ */
+static unsigned long expected_pfn_of(unsigned long m)
+{
+    unsigned long p = p2m_m2p_raw(_mfn(m));
+
+    if ( p != ~0UL && model_get(&model, p) == m )
+        return p;
+    if ( m < P2M_MAX_PFNS && model_get(&model, m) == IDENTITY_FRAME(m) )
+        return m;
+    return ~0UL;
+}
+
+static void check_mfn_to_pfn(unsigned long m)
+{
+    unsigned long got = pfn_x(mfn_to_pfn(_mfn(m)));
+
+    if ( got != expected_pfn_of(m) )
+        fail("mfn_to_pfn(%#lx): found %#lx, expected %#lx", m, got,
+             expected_pfn_of(m));
+}
+
 static void check_pfn(unsigned long pfn)
 {
     unsigned long want = model_get(&model, pfn), got, raw;
@@ -171,6 +201,8 @@ static void check_pfn(unsigned long pfn)
     if ( p2m_entry_is_populated(want) )
         EXPECT_EQ("mfn_to_pfn of a real entry",
                   pfn_x(mfn_to_pfn(_mfn(want))), pfn);
+    else if ( want == IDENTITY_FRAME(pfn) )
+        check_mfn_to_pfn(pfn);
     if ( pfn >= P2M_MAX_PFNS )
         return;
     raw = raw_expected(pfn);
@@ -218,11 +250,15 @@ static unsigned long mids_maybe(void)
  * Pages: the minimum for the model's contents.  Fixed: the L3, six
  * shared pages, the frame list's top and two shared mids.
  */
-static void check_stats(void)
+static void check_stats(unsigned long pages_in_use)
 {
     struct p2m_stats st;
 
     p2m_get_stats(&st);
+    /* The backend's count, independent of the core: every page named. */
+    EXPECT_EQ("pages in use, against the core's statistics", pages_in_use,
+              st.private_leaves + st.private_l1 + st.private_l2 + 1 + 6 +
+              st.frame_list_pages);
     EXPECT_EQ("private leaves", st.private_leaves, model.priv_leaves);
     EXPECT_EQ("private L1s", st.private_l1, model.priv_l1);
     EXPECT_EQ("private L2s", st.private_l2, model.priv_l2);
@@ -236,9 +272,9 @@ static void check_structure(bool full)
     struct host_counts hc;
     unsigned long fixed = 1 + 6 + 3, structural;
 
-    if ( full )
-        check_stats();
     host_counts(&hc);
+    if ( full )
+        check_stats(hc.pages_in_use);
     structural = model.priv_leaves + model.priv_l1 + model.priv_l2 + fixed;
     if ( hc.pages_in_use < structural + mids_needed() ||
          hc.pages_in_use > structural + mids_needed() + mids_maybe() )
@@ -317,15 +353,70 @@ static void check_probes(const struct fuzz_op *op, struct rng *r,
         if ( probe[i] < P2M_MAX_PFNS )
             check_chunk(CHUNK_OF(probe[i]));
     }
+    for ( i = 0; i < NR_DROPPED && i < nr_dropped; i++ )
+        check_mfn_to_pfn(dropped[i]);
+}
+
+/* A populated pfn of the model, found by model_for_each(). */
+static void note_populated(unsigned long pfn, unsigned long e, void *ctx)
+{
+    unsigned long *found = ctx;
+
+    if ( p2m_entry_is_populated(e) && *found == ~0UL )
+        *found = pfn;
+}
+
+static void expect_audit(bool clean, const char *after)
+{
+    int rc = p2m_core_audit();
+
+    if ( clean && rc )
+        fail("the auditor, %s: %s %#lx", after, p2m_audit_last()->what,
+             p2m_audit_last()->where);
+    if ( !clean && !rc )
+        fail("the auditor passed a p2m with %s", after);
+}
+
+/*
+ * The auditor must catch what it claims to: an M2P entry that names
+ * another pfn, and a populated count the structure does not hold (Xen's
+ * reservation unknown, so that only the auditor's own count can see it).
+ * Each is undone, and the auditor must be clean again.
+ */
+static void check_auditor_catches(void)
+{
+    unsigned long pfn = ~0UL, mfn;
+
+    model_for_each(&model, note_populated, &pfn);
+    host_set_reservation(-1);
+    if ( pfn != ~0UL )
+    {
+        mfn = model_get(&model, pfn);
+        host_m2p_set(mfn, pfn ^ 1);
+        expect_audit(false, "an M2P entry naming the wrong pfn");
+        host_m2p_set(mfn, pfn);
+    }
+    p2m_nr_populated++;
+    expect_audit(false, "a populated count one too high");
+    p2m_nr_populated--;
+    expect_audit(true, "after the corruptions were undone");
+    host_set_reservation((long)model.populated);
 }
 
 /* ---- doing an operation ---- */
 
-/* Gives a real frame back to "Xen": its M2P entry goes. */
+/*
+ * Gives a real frame back to "Xen".  One in four keeps its M2P entry, as
+ * a frame that went to another domain names a pfn of that domain's:
+ * mfn_to_pfn must not take the M2P's word without the round trip.
+ */
 static void drop_frame(unsigned long old)
 {
-    if ( p2m_entry_is_populated(old) )
+    if ( !p2m_entry_is_populated(old) )
+        return;
+    if ( old % 4 )
         host_m2p_set(old, ~0UL);
+    dropped[nr_dropped++ % NR_DROPPED] = old;
 }
 
 static unsigned long entry_for(enum fuzz_op_type t, unsigned long pfn)
@@ -433,6 +524,7 @@ static bool do_op(const struct fuzz_op *op)
 
 static unsigned int worker;         /* which progress slot is ours */
 static bool sabotage;               /* --sabotage-flush: the self-test */
+static bool no_shrink;              /* --no-shrink: report the seed only */
 
 static void run(const struct fuzz_run *fr)
 {
@@ -464,6 +556,7 @@ static void run(const struct fuzz_run *fr)
         }
         progress[worker] = i + 1;
     }
+    check_auditor_catches();
 }
 
 /* Starts fr in a child on progress slot `slot`; its pid. */
@@ -574,6 +667,11 @@ static void report_failure(struct fuzz_run *fr, unsigned long done)
     unsigned long before = fr->nr_ops;
 
     fr->nr_ops = MIN(fr->nr_ops, done + 1);
+    if ( no_shrink )
+    {
+        fprintf(stderr, "fuzz: seed %lu failed at op %lu\n", fr->seed, done);
+        return;
+    }
     fprintf(stderr, "fuzz: seed %lu failed at op %lu; shrinking %lu ops\n",
             fr->seed, done, fr->nr_ops);
     shrink_ops(fr);
@@ -592,7 +690,7 @@ static void report_failure(struct fuzz_run *fr, unsigned long done)
 static int usage(void)
 {
     fprintf(stderr, "usage: fuzz-p2m [--seeds A-B] [--ops N] [--jobs N] "
-            "[--audit-every N] [--sabotage-flush] [--forever]\n"
+            "[--audit-every N] [--sabotage-flush] [--forever] [--no-shrink]\n"
             "                [--replay FILE...]\n");
     return 4;
 }
@@ -611,7 +709,7 @@ static int parse(int argc, char **argv, struct options *o)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
     *o = (struct options){ .first = 1, .last = 500, .ops = 2000,
-                           .audit_every = 16,
+                           .audit_every = 32,
                            .jobs = cpus < 1 ? 1 : (unsigned int)MIN(cpus, MAX_WORKERS) };
     for ( i = 1; i < argc; i++ )
     {
@@ -633,6 +731,11 @@ static int parse(int argc, char **argv, struct options *o)
         if ( !strcmp(argv[i], "--sabotage-flush") )
         {
             sabotage = true;
+            continue;
+        }
+        if ( !strcmp(argv[i], "--no-shrink") )
+        {
+            no_shrink = true;
             continue;
         }
         if ( !strcmp(argv[i], "--forever") )
