@@ -21,6 +21,7 @@
 #   make check-host host unit tests only
 #   make fuzz       the p2m core's model-based fuzzer, open-ended (make test
 #                   runs its fixed seeds: make check-fuzz)
+#   make fuzz-cov   the same runs under libFuzzer, coverage-guided
 #   make check-layers  mm/'s include layers (mm/LAYERS); every make runs it
 #   make deps       install what the above need (Debian 12, as root)
 
@@ -139,8 +140,9 @@ P2M_CORE_SRCS := $(shell awk '$$1 == "core" && $$2 ~ /\.c$$/ { print $$2 }' mm/L
 # -Wno-unused-parameter as for the kernel: a mutant may leave one unused.
 P2M_HOST_CFLAGS := -std=gnu11 -g -Wall -Wextra -Werror -Wno-unused-parameter \
                    -I include -DP2M_BASE=0x300000000000UL
-FUZZ_SRCS := tests/host/fuzz_p2m.c tests/host/fuzz_model.c \
-             tests/host/fuzz_ops.c tests/host/p2m_host.c $(P2M_CORE_SRCS)
+FUZZ_RUN_SRCS := tests/host/fuzz_check.c tests/host/fuzz_model.c \
+                 tests/host/fuzz_ops.c tests/host/p2m_host.c $(P2M_CORE_SRCS)
+FUZZ_SRCS := tests/host/fuzz_p2m.c $(FUZZ_RUN_SRCS)
 FUZZ_OPS   ?= 2000
 
 $(BUILD)/fuzz-p2m: $(FUZZ_SRCS) $(wildcard include/pvmm/*.h tests/host/*.h mm/*.h)
@@ -157,6 +159,32 @@ check-fuzz: $(BUILD)/fuzz-p2m
 # its shortest sequence.
 fuzz: $(BUILD)/fuzz-p2m
 	$(BUILD)/fuzz-p2m --forever --ops $(FUZZ_OPS) --audit-every 1
+
+# The same runs, coverage-guided: libFuzzer's inputs are the runs'
+# choices (tests/host/fuzz_libfuzzer.c; Debian's clang and its fuzzer
+# runtime).  The driver is built without coverage: clang 14 stops
+# registering the counters when an instrumented file names them.
+FUZZ_CLANG ?= clang
+FUZZ_COV_FLAGS := $(P2M_HOST_CFLAGS) -O1 -fno-sanitize-recover=all
+FUZZ_COV_ARGS ?=
+
+$(BUILD)/fuzz-p2m-cov: tests/host/fuzz_libfuzzer.c $(FUZZ_RUN_SRCS) \
+                       $(wildcard include/pvmm/*.h tests/host/*.h mm/*.h)
+	@mkdir -p $(BUILD)
+	$(FUZZ_CLANG) $(FUZZ_COV_FLAGS) -fsanitize=address,undefined -c \
+	    -o $(BUILD)/fuzz_libfuzzer.o tests/host/fuzz_libfuzzer.c
+	$(FUZZ_CLANG) $(FUZZ_COV_FLAGS) -fsanitize=fuzzer,address,undefined \
+	    -o $@ $(BUILD)/fuzz_libfuzzer.o $(FUZZ_RUN_SRCS)
+
+# Open-ended: the corpus grows in build/fuzz-corpus, a failure is kept
+# in build/fuzz-artifacts/ and printed as a replay file.
+fuzz-cov:
+	@tests/deps.sh headers fuzz
+	$(MAKE) $(BUILD)/fuzz-p2m-cov
+	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-artifacts
+	$(BUILD)/fuzz-p2m-cov -max_len=4096 -len_control=0 \
+	    -artifact_prefix=$(BUILD)/fuzz-artifacts/ $(FUZZ_COV_ARGS) \
+	    $(BUILD)/fuzz-corpus
 
 # Native lookup benchmarks on the host CPU (docs/performance.md): the
 # core and pfn_to_mfn() as above, no sanitizers; mm/p2m_tree.c includes
@@ -195,7 +223,8 @@ run: deps
 # Per-run timeout: 900 s unless TIMEOUT is given (make run's 120 is too
 # short for the 4.5 GiB dom0 under TCG).
 test: deps
-	$(MAKE) $(BUILD)/pvmm $(BUILD)/host-tests $(BUILD)/fuzz-p2m $(BUILD)/bench-p2m
+	$(MAKE) $(BUILD)/pvmm $(BUILD)/host-tests $(BUILD)/fuzz-p2m $(BUILD)/bench-p2m \
+	    $(BUILD)/fuzz-p2m-cov
 	TIMEOUT=$(if $(filter command line environment,$(origin TIMEOUT)),$(TIMEOUT),900) \
 	    tests/run-all.sh
 
@@ -265,6 +294,6 @@ deps:
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/pvmm $(BUILD)/host-tests $(BUILD)/logs
 
-.PHONY: all run run-domu test bench bench-host check check-host check-fuzz fuzz check-layers gdb mutants \
+.PHONY: all run run-domu test bench bench-host check check-host check-fuzz fuzz fuzz-cov check-layers gdb mutants \
 	mutants-suspend mutants-fuzz \
         deps clean

@@ -9,9 +9,13 @@
 #   deps.sh xen       Debian's Xen 4.17 hypervisor, unpacked into a cache
 #                     ($PVMM_CACHE, default ~/.cache/pvmm; never /boot) and gunzipped to an ELF
 #                     that qemu's -kernel loads; prints its path
+#   deps.sh fuzz      clang and its libFuzzer runtime (libclang-rt-14-dev),
+#                     for make fuzz-cov and its check in make test
 #   deps.sh plot      Debian's python3-matplotlib, for make bench-host's
 #                     plot (tools/plot-lookups); not part of all
 #   deps.sh all       all of the above but plot
+#
+# Several steps may be named at once: deps.sh headers fuzz.
 #
 # Each step does nothing if its result is already there, and says what it
 # installs when it does.
@@ -49,6 +53,8 @@ qemu() { apt_install qemu-system-x86; }
 
 debug() { apt_install gdb; }
 
+fuzz() { apt_install clang libclang-rt-14-dev; }
+
 plot() { apt_install python3 python3-matplotlib; }
 
 xen() {
@@ -70,12 +76,16 @@ xen() {
     echo "$xen_elf"
 }
 
-case "${1:-all}" in
-    headers) headers ;;
-    qemu) qemu ;;
-    xen) xen ;;
-    debug) debug ;;
-    plot) plot ;;
-    all) headers; qemu; debug; xen >/dev/null ;;
-    *) echo "usage: $0 headers|qemu|debug|xen|plot|all" >&2; exit 2 ;;
-esac
+for step in "${@:-all}"; do
+    case "$step" in
+        headers) headers ;;
+        qemu) qemu ;;
+        xen) xen ;;
+        debug) debug ;;
+        fuzz) fuzz ;;
+        plot) plot ;;
+        all) headers; qemu; debug; fuzz; xen >/dev/null ;;
+        *) echo "usage: $0 headers|qemu|debug|xen|fuzz|plot|all ..." >&2
+           exit 2 ;;
+    esac
+done

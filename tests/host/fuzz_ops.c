@@ -32,8 +32,8 @@ static void gen_layout(struct rng *r, struct layout *l)
     unsigned long chunks = rng_below(r, 8) ? 1 + rng_below(r, 8)
                                             : 9 + rng_below(r, 40);
 
-    l->dom0 = rng_next(r) & 1;
-    l->linear = rng_next(r) & 1;
+    l->dom0 = rng_below(r, 2);
+    l->linear = rng_below(r, 2);
     l->size = chunks * P2M_PER_PAGE - rng_below(r, 300);
     l->hole_start = l->size / 4 + rng_below(r, l->size / 4 + 1);
     l->hole_end = l->hole_start + rng_below(r, l->size / 3 + 1);
@@ -56,7 +56,7 @@ static void gen_plan(struct rng *r, const struct layout *l,
     unsigned int i;
 
     p->nr_clusters = 3 + rng_below(r, FUZZ_CLUSTERS - 2);
-    p->cluster[0] = rng_next(r) & 1 ? 0 : l->size;
+    p->cluster[0] = rng_below(r, 2) ? 0 : l->size;
     for ( i = 1; i < p->nr_clusters; i++ )
         p->cluster[i] = places[rng_below(r, sizeof(places) / sizeof(*places))];
 }
@@ -111,23 +111,44 @@ static void gen_op(struct rng *r, const struct fuzz_plan *p,
         op->refuse = (long)rng_below(r, 4);
 }
 
-void fuzz_generate(unsigned long seed, unsigned long nr_ops,
-                   struct fuzz_run *fr)
+/* A run from r: the layout, the plan, then up to nr_ops operations. */
+static void generate(struct rng *r, unsigned long seed, unsigned long nr_ops,
+                     struct fuzz_run *fr)
 {
-    struct rng r = { seed * 0x9e3779b97f4a7c15UL + 1 };
-    unsigned long i;
+    unsigned long max;
 
     memset(fr, 0, sizeof(*fr));
     fr->seed = seed;
-    gen_layout(&r, &fr->layout);
-    gen_plan(&r, &fr->layout, &fr->plan);
+    gen_layout(r, &fr->layout);
+    gen_plan(r, &fr->layout, &fr->plan);
     /* Big layouts get fewer ops: every op audits every private leaf. */
-    fr->nr_ops = fr->layout.size > 8 * P2M_PER_PAGE ? nr_ops / 4 : nr_ops;
-    fr->ops = calloc(fr->nr_ops, sizeof(*fr->ops));
+    max = fr->layout.size > 8 * P2M_PER_PAGE ? nr_ops / 4 : nr_ops;
+    fr->ops = calloc(max ? max : 1, sizeof(*fr->ops));
     if ( !fr->ops )
         abort();
-    for ( i = 0; i < fr->nr_ops; i++ )
-        gen_op(&r, &fr->plan, &fr->ops[i]);
+    /* An input's ops end with its bytes: zeros would repeat one op. */
+    while ( fr->nr_ops < max && (!r->bytes || r->left) )
+        gen_op(r, &fr->plan, &fr->ops[fr->nr_ops++]);
+}
+
+void fuzz_generate(unsigned long seed, unsigned long nr_ops,
+                   struct fuzz_run *fr)
+{
+    struct rng r = { .s = seed * 0x9e3779b97f4a7c15UL + 1 };
+
+    generate(&r, seed, nr_ops, fr);
+}
+
+void fuzz_from_bytes(const uint8_t *data, size_t size, unsigned long max_ops,
+                     struct fuzz_run *fr)
+{
+    struct rng r = { .bytes = data, .left = size };
+    uint64_t hash = 0xcbf29ce484222325ULL;      /* FNV-1a */
+    size_t i;
+
+    for ( i = 0; i < size; i++ )
+        hash = (hash ^ data[i]) * 0x100000001b3ULL;
+    generate(&r, hash, max_ops, fr);
 }
 
 void fuzz_run_free(struct fuzz_run *fr)

@@ -22,9 +22,27 @@
 
 #define FUZZ_CLUSTERS   8
 
+/*
+ * Where a run's choices come from: a seed (xorshift64*), or the bytes of
+ * a libFuzzer input, read as little as each choice needs, so that a
+ * mutated byte changes one choice; an input used up reads as zeros.
+ */
 struct rng {
     uint64_t s;
+    const uint8_t *bytes;           /* NULL: from the seed */
+    size_t left;
 };
+
+static inline uint64_t rng_from_bytes(struct rng *r, unsigned long n)
+{
+    uint64_t v = 0;
+    unsigned int shift;
+
+    for ( shift = 0; shift < 64 && (n - 1) >> shift; shift += 8 )
+        if ( r->left )
+            v |= (uint64_t)*r->bytes++ << shift, r->left--;
+    return v;
+}
 
 static inline uint64_t rng_next(struct rng *r)
 {
@@ -34,9 +52,12 @@ static inline uint64_t rng_next(struct rng *r)
     return r->s * 0x2545f4914f6cdd1dUL;
 }
 
+/* A choice in [0, n). */
 static inline unsigned long rng_below(struct rng *r, unsigned long n)
 {
-    return n ? rng_next(r) % n : 0;
+    if ( !n )
+        return 0;
+    return (r->bytes ? rng_from_bytes(r, n) : rng_next(r)) % n;
 }
 
 struct layout {
@@ -76,6 +97,13 @@ struct fuzz_run {
 
 void fuzz_generate(unsigned long seed, unsigned long nr_ops,
                    struct fuzz_run *fr);
+/*
+ * The same drawing from a libFuzzer input: as many ops as the bytes
+ * last, at most max_ops (fewer for big layouts, as for a seed).  The
+ * seed is a hash of the bytes (the checks' probes draw from it).
+ */
+void fuzz_from_bytes(const uint8_t *data, size_t size, unsigned long max_ops,
+                     struct fuzz_run *fr);
 /* 0, or -1 with a message naming the file and line. */
 int fuzz_read(const char *path, struct fuzz_run *fr);
 void fuzz_write(FILE *f, const struct fuzz_run *fr);

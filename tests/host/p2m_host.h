@@ -1,6 +1,6 @@
 /*
  * A host backend for the portable p2m core (mm/p2m_backend.h), for the
- * fuzzer (tests/host/fuzz_p2m.c) and the native benchmarks
+ * fuzzer (tests/host/fuzz_check.c) and the native benchmarks
  * (tests/host/bench_p2m.c).  It builds the same layout as pvmm does
  * under Xen, in a Linux process, out of real pages:
  *
