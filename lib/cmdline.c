@@ -123,6 +123,14 @@ static int parse_word(const char *w, size_t len, struct boot_options *opts,
         opts->remap_limited = true;
         return 0;
     }
+    if ( len >= 6 && !strncmp(w, "vcpus=", 6) )
+    {
+        if ( !cmdline_parse_ulong(w + 6, len - 6, &opts->vcpus) ||
+             !opts->vcpus )
+            return fail(err, "vcpus= needs a number of vCPUs from 1, not",
+                        w, len);
+        return 0;
+    }
     if ( word_is(w, len, "verbose") )
         opts->verbose = true;
     else if ( word_is(w, len, "bench") )

@@ -114,3 +114,14 @@ failsafe_callback:
     and     $-16, %rsp
     call    failsafe_handle
     ud2
+
+/*
+ * A secondary vCPU's first instruction (arch/x86/smp.c): Xen loaded rsp
+ * (its stack's top, 16-byte aligned) and rdi (its id) from the context
+ * VCPUOP_initialise was given.
+ */
+    .globl smp_secondary_entry
+smp_secondary_entry:
+    cld
+    call    smp_secondary_main
+    ud2

@@ -21,6 +21,7 @@ static const unsigned int used_hypercalls[] = {
     __HYPERVISOR_console_io, __HYPERVISOR_iret, __HYPERVISOR_vm_assist,
     __HYPERVISOR_mmuext_op, __HYPERVISOR_sched_op,
     __HYPERVISOR_callback_op, __HYPERVISOR_event_channel_op,
+    __HYPERVISOR_vcpu_op, __HYPERVISOR_set_segment_base,
 };
 
 static long raw_hypercall3(unsigned long nr, unsigned long a1,

@@ -12,6 +12,7 @@
 #include <pvmm/test.h>
 #include <pvmm/layout.h>
 #include <pvmm/cpu.h>
+#include <pvmm/smp.h>
 #include <pvmm/mm.h>
 #include <pvmm/xenstore.h>
 #include <pvmm/control.h>
@@ -90,11 +91,13 @@ void __noreturn start_kernel(start_info_t *si)
     int rc;
 
     hypercall_page_check();
+    smp_init_boot_vcpu();           /* before any trap: they read %gs */
     cpu_init();
     shared_info_init(si);
     cons_init(si);
     traps_init();
     print_banner(si);
+    smp_init();
     start_xenstore(si);
 
     rc = cmdline_parse((const char *)si->cmd_line, sizeof(si->cmd_line),

@@ -13,6 +13,7 @@
 #include <pvmm/printk.h>
 #include <pvmm/panic.h>
 #include <pvmm/lib.h>
+#include <pvmm/smp.h>
 
 /* Entry stubs in entry.S. */
 extern char exc_divide_error[], exc_debug[], exc_nmi[], exc_int3[];
@@ -81,10 +82,14 @@ static const char *const trap_names[] = {
 /* The fault a probe caught last; copied out by the probe wrappers. */
 static struct exc_fault exc_last_fault;
 
-/* A PV guest's cr2 lives in vcpu_info; 0 until shared_info is mapped. */
+/*
+ * A PV guest's cr2 lives in the faulting vCPU's vcpu_info; 0 until
+ * shared_info is mapped.
+ */
 static uint64_t fault_cr2(void)
 {
-    return xen_shared_info ? shared_info_vcpu0()->arch.cr2 : 0;
+    return xen_shared_info
+           ? xen_shared_info->vcpu_info[smp_vcpu_id()].arch.cr2 : 0;
 }
 
 const char *trap_name(unsigned int vector)
@@ -107,6 +112,19 @@ static void register_callback(unsigned int type, void *fn)
 
     if ( rc )
         panic("callback_op(register, type %u) failed: %ld", type, rc);
+}
+
+/* The same for a secondary vCPU, in the context it starts with. */
+void traps_fill_context(struct vcpu_guest_context *c)
+{
+    const struct trap_info *t;
+
+    for ( t = trap_table; t->address; t++ )
+        c->trap_ctxt[t->vector] = *t;
+    c->event_callback_eip = (unsigned long)event_callback;
+    c->failsafe_callback_eip = (unsigned long)failsafe_callback;
+    /* As CALLBACKF_mask_events does for the boot vCPU's failsafe. */
+    c->flags |= VGCF_failsafe_disables_events;
 }
 
 void traps_init(void)
@@ -135,7 +153,8 @@ static const struct ex_entry *ex_lookup(unsigned long rip)
  */
 static void event_upcall(void)
 {
-    WRITE_ONCE(shared_info_vcpu0()->evtchn_upcall_pending, 0);
+    WRITE_ONCE(xen_shared_info->vcpu_info[smp_vcpu_id()].evtchn_upcall_pending,
+               0);
 }
 
 void trap_handle(struct cpu_regs *regs)

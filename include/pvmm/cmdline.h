@@ -26,6 +26,9 @@
  *                          memory map's holes and give the rest back to
  *                          Xen, as on a host with no RAM left to move
  *                          them to (the test of that path)
+ *   vcpus=N                the vCPUs the runner gave this domain (xl's
+ *                          vcpus=, Xen's dom0_max_vcpus=): the smp tests
+ *                          check the count Xen shows against it
  *
  * Anything else is an error that names the offending word.
  */
@@ -53,6 +56,7 @@ struct boot_options {
     struct inject_rule inject[INJECT_KINDS];
     bool remap_limited;
     unsigned long remap_max;
+    unsigned long vcpus;            /* 0: not said */
 };
 
 /* The options this boot runs with (arch/x86/setup.c). */

@@ -117,6 +117,18 @@ static inline long HYPERVISOR_vm_assist(unsigned int cmd, unsigned int type)
     return hypercall2(__HYPERVISOR_vm_assist, cmd, type);
 }
 
+static inline long HYPERVISOR_vcpu_op(unsigned int cmd, unsigned int vcpu,
+                                      void *arg)
+{
+    return hypercall3(__HYPERVISOR_vcpu_op, cmd, vcpu, (unsigned long)arg);
+}
+
+static inline long HYPERVISOR_set_segment_base(unsigned int reg,
+                                               unsigned long value)
+{
+    return hypercall2(__HYPERVISOR_set_segment_base, reg, value);
+}
+
 /* Checks the hypercall page before any hypercall; never returns if bad. */
 void hypercall_page_check(void);
 #endif /* __ASSEMBLY__ */

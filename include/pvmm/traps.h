@@ -39,6 +39,10 @@ struct exc_fault {
 /* Installs the trap table and the event and failsafe callbacks. */
 void traps_init(void);
 
+struct vcpu_guest_context;
+/* A secondary vCPU's trap table and callbacks: the boot vCPU's. */
+void traps_fill_context(struct vcpu_guest_context *c);
+
 void trap_handle(struct cpu_regs *regs);
 
 /*

@@ -153,3 +153,18 @@ HOST_TEST(cmdline_remap_max)
     CHECK_EQ(parse("remap_max=4x", &o, err), -1);
     CHECK_EQ(parse("remap_max=99999999999999999999999", &o, err), -1);
 }
+
+HOST_TEST(cmdline_vcpus)
+{
+    struct boot_options o;
+    char err[CMDLINE_ERR_LEN];
+
+    CHECK_EQ(parse("audit", &o, err), 0);
+    CHECK_EQ(o.vcpus, 0);
+    CHECK_EQ(parse("vcpus=2", &o, err), 0);
+    CHECK_EQ(o.vcpus, 2);
+    CHECK_EQ(parse("vcpus=0", &o, err), -1);
+    CHECK_STREQ(err, "vcpus= needs a number of vCPUs from 1, not 'vcpus=0'");
+    CHECK_EQ(parse("vcpus=", &o, err), -1);
+    CHECK_EQ(parse("vcpus=two", &o, err), -1);
+}

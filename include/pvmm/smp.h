@@ -1,0 +1,59 @@
+/*
+ * Secondary vCPUs (arch/x86/smp.c): the per-vCPU data every vCPU reaches
+ * through its GS base, bringing a vCPU up with VCPUOP_initialise and
+ * VCPUOP_up, taking it down, and running a function on it.
+ *
+ * This is the first part of SMP support (docs/smp.md says what is done and
+ * what is not): a secondary vCPU runs only what smp_call() gives it, with
+ * events masked, and prints nothing; locks, IPIs and the p2m under
+ * concurrency come later.
+ */
+#ifndef PVMM_SMP_H
+#define PVMM_SMP_H
+
+#include <pvmm/types.h>
+
+#define SMP_MAX_VCPUS   8
+#define SMP_STACK_SIZE  (16 * 1024)
+
+/* How long smp_start() waits for a vCPU to reach its loop. */
+#define SMP_START_TIMEOUT_NS    (5 * 1000000000UL)
+
+/* Sets vCPU 0's GS base to its per-vCPU data; first thing at boot. */
+void smp_init_boot_vcpu(void);
+
+/*
+ * Counts the vCPUs Xen gave this domain (VCPUOP_is_up answers for each
+ * one that exists); at most SMP_MAX_VCPUS, and says so if Xen has more.
+ */
+void smp_init(void);
+unsigned int smp_nr_vcpus(void);
+
+/* The calling vCPU's id, from its per-vCPU data. */
+unsigned int smp_vcpu_id(void);
+
+/*
+ * Brings vCPU id up: VCPUOP_initialise the first time (a stack, this
+ * kernel's root pagetable, trap table and callbacks, events masked), then
+ * VCPUOP_up, and waits until it runs its loop.  0; -XEN_EINVAL for vCPU 0
+ * or an id Xen did not give; -XEN_ETIMEDOUT if it never reached its loop;
+ * or Xen's error.
+ */
+int smp_start(unsigned int id);
+
+/*
+ * VCPUOP_down for vCPU id, which must be idle, and waits until Xen's
+ * runstate says offline.  0; -XEN_EINVAL if it is not running;
+ * -XEN_ETIMEDOUT if it never went offline; or Xen's error.
+ */
+int smp_stop(unsigned int id);
+
+/*
+ * Runs fn(arg) on vCPU id and waits at most timeout_ns for it to finish.
+ * 0; -XEN_EINVAL if id is not a started secondary; -XEN_ETIMEDOUT if fn
+ * did not finish in time (the vCPU is stuck: nothing more is sent to it).
+ */
+int smp_call(unsigned int id, void (*fn)(void *arg), void *arg,
+             uint64_t timeout_ns);
+
+#endif /* PVMM_SMP_H */

@@ -1,0 +1,174 @@
+/*
+ * Secondary vCPUs (arch/x86/smp.c), checked against Xen: VCPUOP_is_up
+ * and the runstate say whether a vCPU runs, and the cr2 Xen writes into
+ * the faulting vCPU's vcpu_info says which vCPU a call really ran on.
+ *
+ * With one vCPU (the default `make run`) all but the refusals skip: boot
+ * with VCPUS=2 (dom0_max_vcpus) or xl's vcpus=.  Every test leaves the
+ * secondaries down, as the suspend tests expect.
+ */
+#include <pvmm/test.h>
+#include <pvmm/smp.h>
+#include <pvmm/hypercall.h>
+#include <pvmm/shared_info.h>
+#include <pvmm/traps.h>
+#include <pvmm/time.h>
+#include <pvmm/cmdline.h>
+#include <xen/vcpu.h>
+
+#define CALL_TIMEOUT_NS     (2 * NSEC_PER_SEC)
+/* Unmapped: below the kernel's ranges, one page per vCPU. */
+#define PROBE_VA_BASE       0x00007ffe00000000UL
+
+struct where {
+    unsigned long probe_va;         /* in: what to fault on */
+    unsigned int id;                /* out: smp_vcpu_id() there */
+    bool faulted;
+    unsigned long calls;
+};
+
+/* Runs on a secondary: who it is, and a fault Xen records per vCPU. */
+static void note_where(void *arg)
+{
+    struct where *w = arg;
+    struct exc_fault f;
+    uint64_t val;
+
+    w->id = smp_vcpu_id();
+    w->faulted = exc_probe_read((const void *)w->probe_va, &val, &f);
+    w->calls++;
+}
+
+static bool need_secondaries(void)
+{
+    if ( smp_nr_vcpus() >= 2 )
+        return true;
+    test_skip("1 vCPU: boot with VCPUS=2 (dom0_max_vcpus=) or xl vcpus=2");
+    return false;
+}
+
+static long is_up(unsigned int id)
+{
+    return HYPERVISOR_vcpu_op(VCPUOP_is_up, id, NULL);
+}
+
+static uint64_t cr2_of(unsigned int id)
+{
+    return READ_ONCE(xen_shared_info->vcpu_info[id].arch.cr2);
+}
+
+/* Xen's answers bound the count; vcpus= (the runner's word) fixes it. */
+TEST(smp, vcpu_count_is_what_xen_gave)
+{
+    unsigned int n = smp_nr_vcpus();
+
+    ASSERT_TRUE(n >= 1 && n <= SMP_MAX_VCPUS);
+    ASSERT_EQ(is_up(0), 1);
+    ASSERT_TRUE(is_up(n - 1) >= 0);
+    if ( n < SMP_MAX_VCPUS )
+        ASSERT_EQ(is_up(n), -XEN_ENOENT);
+    if ( boot_opts.vcpus )
+        ASSERT_EQ(n, boot_opts.vcpus < SMP_MAX_VCPUS ? boot_opts.vcpus
+                                                      : SMP_MAX_VCPUS);
+}
+
+TEST(smp, each_call_runs_on_its_vcpu)
+{
+    struct where w;
+    unsigned int id;
+    uint64_t cr2_boot;
+
+    if ( !need_secondaries() )
+        return;
+    for ( id = 1; id < smp_nr_vcpus(); id++ )
+    {
+        ASSERT_EQ(smp_start(id), 0);
+        ASSERT_EQ(is_up(id), 1);
+        w = (struct where){ .probe_va = PROBE_VA_BASE + id * PAGE_SIZE };
+        cr2_boot = cr2_of(0);
+        ASSERT_EQ(smp_call(id, note_where, &w, CALL_TIMEOUT_NS), 0);
+        ASSERT_EQ(w.calls, 1);
+        ASSERT_EQ(w.id, id);
+        ASSERT_TRUE(w.faulted);
+        /* Xen wrote the fault into that vCPU's vcpu_info, not ours. */
+        ASSERT_EQ(cr2_of(id), w.probe_va);
+        ASSERT_EQ(cr2_of(0), cr2_boot);
+        ASSERT_EQ(smp_stop(id), 0);
+        ASSERT_EQ(is_up(id), 0);
+    }
+}
+
+TEST(smp, a_stopped_vcpu_is_offline_and_restarts)
+{
+    struct vcpu_runstate_info rs;
+    struct where w = { .probe_va = PROBE_VA_BASE };
+
+    if ( !need_secondaries() )
+        return;
+    ASSERT_EQ(smp_start(1), 0);
+    ASSERT_EQ(smp_call(1, note_where, &w, CALL_TIMEOUT_NS), 0);
+    ASSERT_EQ(smp_stop(1), 0);
+    ASSERT_EQ(HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 1, &rs), 0);
+    ASSERT_EQ(rs.state, RUNSTATE_offline);
+    ASSERT_EQ(smp_call(1, note_where, &w, CALL_TIMEOUT_NS), -XEN_EINVAL);
+    ASSERT_EQ(w.calls, 1);
+    /* Up again where it stopped: in its loop, without a new initialise. */
+    ASSERT_EQ(smp_start(1), 0);
+    ASSERT_EQ(smp_call(1, note_where, &w, CALL_TIMEOUT_NS), 0);
+    ASSERT_EQ(w.calls, 2);
+    ASSERT_EQ(w.id, 1);
+    ASSERT_EQ(smp_stop(1), 0);
+}
+
+static bool release_spinner;
+
+static void spin_until_released(void *arg)
+{
+    unsigned long *done = arg;
+
+    while ( !READ_ONCE(release_spinner) )
+        (void)HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+    WRITE_ONCE(*done, 1);
+}
+
+TEST(smp, a_call_that_never_finishes_times_out)
+{
+    unsigned long done = 0;
+    struct where w = { .probe_va = PROBE_VA_BASE };
+    uint64_t deadline;
+
+    if ( !need_secondaries() )
+        return;
+    release_spinner = false;
+    ASSERT_EQ(smp_start(1), 0);
+    ASSERT_EQ(smp_call(1, spin_until_released, &done, 50 * NSEC_PER_MSEC),
+              -XEN_ETIMEDOUT);
+    ASSERT_EQ(smp_call(1, note_where, &w, CALL_TIMEOUT_NS), -XEN_EINVAL);
+    ASSERT_EQ(smp_start(1), -XEN_EBUSY);
+    WRITE_ONCE(release_spinner, true);
+    deadline = time_now_ns() + CALL_TIMEOUT_NS;
+    while ( !READ_ONCE(done) && time_now_ns() < deadline )
+        (void)HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+    ASSERT_EQ(done, 1);
+    /* Finished after all: the vCPU takes calls again. */
+    ASSERT_EQ(smp_start(1), 0);
+    ASSERT_EQ(smp_call(1, note_where, &w, CALL_TIMEOUT_NS), 0);
+    ASSERT_EQ(w.calls, 1);
+    ASSERT_EQ(smp_stop(1), 0);
+}
+
+TEST(smp, bad_requests_are_refused)
+{
+    struct where w = { .probe_va = PROBE_VA_BASE };
+    unsigned int n = smp_nr_vcpus();
+
+    ASSERT_EQ(smp_start(0), -XEN_EINVAL);
+    ASSERT_EQ(smp_start(n), -XEN_EINVAL);
+    ASSERT_EQ(smp_stop(0), -XEN_EINVAL);
+    ASSERT_EQ(smp_stop(n), -XEN_EINVAL);
+    ASSERT_EQ(smp_call(0, note_where, &w, CALL_TIMEOUT_NS), -XEN_EINVAL);
+    ASSERT_EQ(smp_call(n, note_where, &w, CALL_TIMEOUT_NS), -XEN_EINVAL);
+    if ( n >= 2 )       /* never started, or left down by the tests above */
+        ASSERT_EQ(smp_stop(1), -XEN_EINVAL);
+    ASSERT_EQ(w.calls, 0);
+}
