@@ -20,10 +20,12 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # A third field adds options ('+' for a space): 129M moves only 40 frames
 # out of the 640K-1M hole and gives the other 57 back to Xen, as when no
 # RAM is left, Xen taking only 10 at the first call.
-# An empty DOM0_CONFIGS skips the dom0 runs.
-DOM0_CONFIGS=${DOM0_CONFIGS-33M:512 64M:4608 129M:512:remap_max=40+inject=decrease:1:10 512M:1024 1025M:2048 4095M:5000 4160M:6144 4608M:6144}
+# A fourth field gives dom0 that many vCPUs (VCPUS, default 1): 512M runs
+# the whole suite on 2.  An empty DOM0_CONFIGS skips the dom0 runs.
+DOM0_CONFIGS=${DOM0_CONFIGS-33M:512 64M:4608 129M:512:remap_max=40+inject=decrease:1:10 512M:1024::2 1025M:2048 4095M:5000 4160M:6144 4608M:6144}
 GUEST_CMDLINE=${CMDLINE:-audit}
-# name:memory:maxmem:command line (tests/xl/run-domu.sh).  129: odd size;
+# name:memory:maxmem:command line (tests/xl/run-domu.sh).  129: odd size,
+# and two vCPUs (vcpus=2 also sets xl's vcpus=, tests/xl/job.sh);
 # 128/1024: balloons up to maxmem; dump-*: xl dump-core checked against
 # the guest's own p2m, through the linear list and the frame list.
 # save5: the suspend.* tests across one xl save/restore, then five more
@@ -34,7 +36,7 @@ GUEST_CMDLINE=${CMDLINE:-audit}
 # restore keeps a p2m of that size, hence dom0's 3 GiB (DOMU_DOM0_MEM)
 # (docs/suspend.md).  An empty DOMU_MATRIX skips the domU step.
 SAVE_ROUNDS="save balloon:48 save balloon:64 save balloon:40 save balloon:64 save checkpoint shutdown"
-DOMU_MATRIX=${DOMU_MATRIX-m64:64:64:audit;m129:129:129:audit;m128max1024:128:1024:audit;m1025:1025:1025:audit;dump-linear:64:64:tests=boot.*,p2m.* audit hold p2m_list=linear;dump-tree:64:64:tests=boot.*,p2m.* audit hold p2m_list=tree;save5:64:96:tests=suspend.* audit await_save hold|save $SAVE_ROUNDS;reboot:32:32:tests=boot.* hold|reboot;far:64:64:tests=suspend.far_frames_survive_through_the_linear_list audit await_save p2m_list=linear hold|save shutdown}
+DOMU_MATRIX=${DOMU_MATRIX-m64:64:64:audit;m129:129:129:audit vcpus=2;m128max1024:128:1024:audit;m1025:1025:1025:audit;dump-linear:64:64:tests=boot.*,p2m.* audit hold p2m_list=linear;dump-tree:64:64:tests=boot.*,p2m.* audit hold p2m_list=tree;save5:64:96:tests=suspend.* audit await_save hold|save $SAVE_ROUNDS;reboot:32:32:tests=boot.* hold|reboot;far:64:64:tests=suspend.far_frames_survive_through_the_linear_list audit await_save p2m_list=linear hold|save shutdown}
 total_pass=0 total_fail=0 total_skip=0
 failed_steps=()
 # Lines that say what failed: a test, a guest's result or its ending.
@@ -115,20 +117,21 @@ step() {    # step NAME COMMAND...
     note_step "$name" "$rc" "$(since "$t0")" "$out"
 }
 
-guest() {   # guest DOM0_MEM QEMU_MEM OUT [OPTIONS]: console, Xen's lines too
-    DOM0_MEM=$1 QEMU_MEM=$2 QUIET=1 LOG=$3 \
+guest() {   # guest DOM0_MEM QEMU_MEM OUT [OPTIONS [VCPUS]]: console, Xen's too
+    DOM0_MEM=$1 QEMU_MEM=$2 QUIET=1 LOG=$3 VCPUS=${5:-1} \
         CMDLINE="$GUEST_CMDLINE${4:+ $4}" \
         TIMEOUT=${TIMEOUT:-900} "$top/tests/run-dom0.sh" 2>> "$3.runner"
 }
 
 run_guests() {  # two at a time; reported in order
-    local configs=($DOM0_CONFIGS) i j pids=() mem qmem extra
+    local configs=($DOM0_CONFIGS) i j pids=() mem qmem extra vcpus
     for ((i = 0; i < ${#configs[@]}; i += 2)); do
         pids=() t0=$(date +%s.%N)
         for ((j = i; j < i + 2 && j < ${#configs[@]}; j++)); do
-            IFS=: read -r mem qmem extra <<< "${configs[j]}"
+            IFS=: read -r mem qmem extra vcpus <<< "${configs[j]}"
             rm -f "$logs/dom0-$mem.log.runner"
-            guest "$mem" "$qmem" "$logs/dom0-$mem.log" "${extra//+/ }" &
+            guest "$mem" "$qmem" "$logs/dom0-$mem.log" "${extra//+/ }" \
+                "$vcpus" &
             pids+=($!)
         done
         for ((j = i; j < i + 2 && j < ${#configs[@]}; j++)); do
@@ -159,6 +162,9 @@ if [ -z "${CMDLINE:-}" ]; then
     [ ${#dom0_logs[@]} -eq 0 ] ||
         step suite "$top/tests/check-suite-size.sh" "${dom0_logs[@]}"
 fi
+# Four vCPUs: the smp.* tests (512M above runs the whole suite on two).
+step smp4 env DOM0_MEM=64M QEMU_MEM=1024 VCPUS=4 TIMEOUT=300 QUIET=0 \
+    CMDLINE="tests=smp.* audit" LOG="$logs/smp4.log" "$top/tests/run-dom0.sh"
 # gdb on QEMU's gdbstub: a breakpoint in guest code, p2m entries read from
 # machine memory, and the run still ends in SUCCESS after detaching.  The
 # same boot dumps the p2m's layout (p2m_map), which the next step checks.

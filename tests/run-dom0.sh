@@ -4,7 +4,8 @@
 #   0 SUCCESS, 3 SKIP, 4 ERROR, 5 FAILURE, 6 no result line (crash/timeout)
 #
 # Environment: CMDLINE (kernel command line), QEMU_MEM (MiB), DOM0_MEM
-# (Xen's dom0_mem=), TIMEOUT (seconds), QUIET=1 to not stream the log,
+# (Xen's dom0_mem=), VCPUS (QEMU's -smp and Xen's dom0_max_vcpus=),
+# TIMEOUT (seconds), QUIET=1 to not stream the log,
 # LOG (where to save the console; default build/logs/dom0-<time>.log),
 # GDB_SOCK (a path: QEMU starts paused, its gdbstub listening on that unix
 # socket, for tests/run-gdb.sh).
@@ -16,11 +17,13 @@ CMDLINE=${CMDLINE:-}
 QEMU_MEM=${QEMU_MEM:-512}
 DOM0_MEM=${DOM0_MEM:-64M}
 TIMEOUT=${TIMEOUT:-120}
+VCPUS=${VCPUS:-1}
 QUIET=${QUIET:-0}
 
 die() { echo "run-dom0: $*" >&2; exit 4; }
 
 [ -f "$kernel" ] || die "$kernel is missing: run make first"
+[[ "$VCPUS" =~ ^[1-8]$ ]] || die "VCPUS=$VCPUS: give 1 to 8 (pvmm uses at most 8)"
 command -v qemu-system-x86_64 >/dev/null || "$top/tests/deps.sh" qemu \
     || die "cannot install qemu"
 xen=$("$top/tests/deps.sh" xen) || die "cannot get the Xen hypervisor"
@@ -33,12 +36,13 @@ LOG=${LOG:-$top/build/logs/dom0-$(date +%Y%m%d-%H%M%S)-$$.log}
 module="$kernel${CMDLINE:+ ${CMDLINE//,/,,}}"
 xen_args="console=com1 com1=115200,8n1 dom0_mem=$DOM0_MEM loglvl=all"
 xen_args+=" guest_loglvl=all bootscrub=0 noreboot=false"
+xen_args+=" dom0_max_vcpus=$VCPUS"
 
 gdb_args=()
 [ -n "${GDB_SOCK:-}" ] && gdb_args=(-S -gdb "unix:$GDB_SOCK,server=on,wait=off")
 
 start=$(date +%s.%N)
-qemu-system-x86_64 -accel tcg -cpu max -m "$QEMU_MEM" -smp 1 \
+qemu-system-x86_64 -accel tcg -cpu max -m "$QEMU_MEM" -smp "$VCPUS" \
     -no-reboot -display none -monitor none -parallel none \
     -serial "file:$LOG" \
     -kernel "$xen" -append "$xen_args" -initrd "$module" "${gdb_args[@]}" \
@@ -113,6 +117,14 @@ if [ "$nresults" -ne 1 ] || [ -n "$after" ]; then
     echo "run-dom0: the run said '$result', but then:" \
          "${after:-$nresults result lines} (log: $LOG)" >&2
     exit 4
+fi
+
+# The vCPUs the kernel counted against what Xen was told to give dom0.
+vcpus_seen=$(sed -n 's/^pvmm: \([0-9]*\) vCPUs\{0,1\}$/\1/p' <<< "$text" | head -n 1)
+if [ "${vcpus_seen:-none}" != "$VCPUS" ]; then
+    echo "run-dom0: the kernel counted ${vcpus_seen:-no} vCPUs, Xen was" \
+         "given dom0_max_vcpus=$VCPUS (log: $LOG)" >&2
+    exit 5
 fi
 
 printf 'run-dom0: Test result: %s after %.1f s (log: %s)\n' "$result" "$elapsed" "$LOG" >&2

@@ -78,13 +78,17 @@ show() {
 }
 
 render() {                      # render NAME MEMORY MAXMEM EXTRA > cfg
-    local line
+    local line vcpus
+    # The guest's own vcpus=N word (pvmm checks the count against it).
+    vcpus=$(echo " $4 " | sed -n 's/.* vcpus=\([1-9][0-9]*\) .*/\1/p')
+    [ -n "$vcpus" ] || vcpus=1
     while IFS= read -r line; do
         line=${line//@NAME@/$1}
         line=${line//@KERNEL@/$kernel}
         line=${line//@MEMORY@/$2}
         line=${line//@MAXMEM@/$3}
         line=${line//@EXTRA@/$4}
+        line=${line//@VCPUS@/$vcpus}
         printf '%s\n' "$line"
     done < "$template"
 }
