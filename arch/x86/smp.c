@@ -14,6 +14,15 @@
  * `finished` count, so x86's ordering of plain stores is all the mailbox
  * needs (the compiler is held by barrier()).
  *
+ * The mailbox's doorbells are two IPI event channels per secondary
+ * (EVTCHNOP_bind_ipi): `call_port`, bound to the secondary, rung when a
+ * call is posted, and `done_port`, bound to vCPU 0, rung when it has
+ * finished.  Each side waits with SCHEDOP_poll on its port (events stay
+ * masked: no upcall), so an idle secondary is blocked in Xen, not
+ * spinning.  A waiter re-reads the mailbox after every wake, and polls
+ * again at most every SMP_IDLE_POLL_NS, so a lost ring costs time, not a
+ * hang.
+ *
  * VCPUOP_down stops a secondary wherever it is; VCPUOP_up resumes it
  * there, so one that was idle is idle again.  A call that does not finish
  * in time marks the vCPU stuck: nothing more is sent until the call has
@@ -28,6 +37,7 @@
 #include <pvmm/panic.h>
 #include <pvmm/lib.h>
 #include <pvmm/pt.h>
+#include <pvmm/events.h>
 #include <xen/vcpu.h>
 
 #define RFLAGS_FIXED    (1UL << 1)      /* reads as 1 */
@@ -45,6 +55,8 @@ struct percpu {
     unsigned int id;
     enum vcpu_state state;          /* vCPU 0's view; only it writes */
     bool entered;                   /* the secondary reached its loop */
+    evtchn_port_t call_port;        /* bound to it: a call is posted */
+    evtchn_port_t done_port;        /* bound to vCPU 0: a call finished */
     void (*fn)(void *arg);
     void *arg;
     unsigned long requested;        /* calls posted (vCPU 0) */
@@ -126,17 +138,55 @@ static void build_context(unsigned int id, struct vcpu_guest_context *c)
     traps_fill_context(c);
 }
 
+static int bind_ipi(unsigned int vcpu, evtchn_port_t *port)
+{
+    struct evtchn_bind_ipi op = { .vcpu = vcpu };
+    long rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_ipi, &op);
+
+    if ( rc )
+    {
+        printk("smp: EVTCHNOP_bind_ipi(vCPU %u) failed: %ld\n", vcpu, rc);
+        return rc;
+    }
+    *port = op.port;
+    return 0;
+}
+
+static void close_port(evtchn_port_t port)
+{
+    struct evtchn_close op = { .port = port };
+
+    (void)HYPERVISOR_event_channel_op(EVTCHNOP_close, &op);
+}
+
+static int bind_doorbells(struct percpu *pc)
+{
+    int rc = bind_ipi(pc->id, &pc->call_port);
+
+    if ( rc )
+        return rc;
+    if ( (rc = bind_ipi(0, &pc->done_port)) != 0 )
+        close_port(pc->call_port);
+    return rc;
+}
+
 static int initialise(unsigned int id)
 {
     long rc;
 
     init_percpu(&percpus[id], id);
+    if ( (rc = bind_doorbells(&percpus[id])) != 0 )
+        return rc;
     /* Its events stay masked: nothing on a secondary takes an upcall. */
     WRITE_ONCE(xen_shared_info->vcpu_info[id].evtchn_upcall_mask, 1);
     build_context(id, &start_context);
     rc = HYPERVISOR_vcpu_op(VCPUOP_initialise, id, &start_context);
     if ( rc )
+    {
         printk("smp: VCPUOP_initialise(%u) failed: %ld\n", id, rc);
+        close_port(percpus[id].call_port);
+        close_port(percpus[id].done_port);
+    }
     return rc;
 }
 
@@ -225,12 +275,21 @@ int smp_stop(unsigned int id)
     return rc;
 }
 
+/* Marks vCPU id stuck on call seq: nothing more is sent to it. */
+static int stuck(struct percpu *pc, unsigned long seq, const char *why)
+{
+    printk("smp: vCPU %u, call %lu: %s: stuck\n", pc->id, seq, why);
+    pc->state = VCPU_STUCK;
+    return -XEN_ETIMEDOUT;
+}
+
 int smp_call(unsigned int id, void (*fn)(void *arg), void *arg,
              uint64_t timeout_ns)
 {
     struct percpu *pc = &percpus[id];
     uint64_t deadline;
     unsigned long seq;
+    int rc;
 
     if ( id == 0 || id >= nr_vcpus || pc->state != VCPU_RUNNING )
         return -XEN_EINVAL;
@@ -239,20 +298,25 @@ int smp_call(unsigned int id, void (*fn)(void *arg), void *arg,
     barrier();                      /* the call before its number */
     seq = pc->requested + 1;
     WRITE_ONCE(pc->requested, seq);
+    if ( (rc = evtchn_send(pc->call_port)) != 0 )
+    {
+        printk("smp: EVTCHNOP_send to vCPU %u failed: %d\n", id, rc);
+        (void)stuck(pc, seq, "not rung");
+        return rc;
+    }
     deadline = time_now_ns() + timeout_ns;
     while ( READ_ONCE(pc->finished) != seq )
-    {
-        if ( time_now_ns() > deadline )
-        {
-            printk("smp: vCPU %u did not finish call %lu in %lu ms: "
-                   "stuck\n", id, seq, timeout_ns / NSEC_PER_MSEC);
-            pc->state = VCPU_STUCK;
-            return -XEN_ETIMEDOUT;
-        }
-        (void)HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    }
+        if ( evtchn_wait(pc->done_port, deadline) == -XEN_ETIMEDOUT &&
+             READ_ONCE(pc->finished) != seq )
+            return stuck(pc, seq, "not finished in time");
     barrier();                      /* its results after its number */
     return 0;
+}
+
+evtchn_port_t smp_call_port(unsigned int id)
+{
+    return id && id < nr_vcpus && percpus[id].state != VCPU_NEW
+           ? percpus[id].call_port : 0;
 }
 
 /* A secondary's life: see the top of this file.  Never returns. */
@@ -267,12 +331,13 @@ void __noreturn smp_secondary_main(unsigned int id)
         seq = READ_ONCE(pc->requested);
         if ( seq == pc->finished )
         {
-            (void)HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+            (void)evtchn_wait(pc->call_port, time_now_ns() + SMP_IDLE_POLL_NS);
             continue;
         }
         barrier();
         pc->fn(pc->arg);
         barrier();
         WRITE_ONCE(pc->finished, seq);
+        (void)evtchn_send(pc->done_port);   /* vCPU 0 re-reads anyway */
     }
 }

@@ -4,20 +4,23 @@
  * VCPUOP_up, taking it down, and running a function on it.
  *
  * This is the first part of SMP support (docs/smp.md says what is done and
- * what is not): a secondary vCPU runs only what smp_call() gives it, with
- * events masked, and prints nothing; locks, IPIs and the p2m under
- * concurrency come later.
+ * what is not): a secondary vCPU runs only what smp_call() gives it, rung
+ * by an IPI event channel and polled with events masked, and prints
+ * nothing; locks and the p2m under concurrency come later.
  */
 #ifndef PVMM_SMP_H
 #define PVMM_SMP_H
 
 #include <pvmm/types.h>
+#include <pvmm/xen.h>
 
 #define SMP_MAX_VCPUS   8
 #define SMP_STACK_SIZE  (16 * 1024)
 
 /* How long smp_start() waits for a vCPU to reach its loop. */
 #define SMP_START_TIMEOUT_NS    (5 * 1000000000UL)
+/* An idle secondary re-reads its mailbox at least this often. */
+#define SMP_IDLE_POLL_NS        (1000000000UL)
 
 /* Sets vCPU 0's GS base to its per-vCPU data; first thing at boot. */
 void smp_init_boot_vcpu(void);
@@ -55,5 +58,11 @@ int smp_stop(unsigned int id);
  */
 int smp_call(unsigned int id, void (*fn)(void *arg), void *arg,
              uint64_t timeout_ns);
+
+/*
+ * The IPI event channel that rings vCPU id's doorbell (bound to it with
+ * EVTCHNOP_bind_ipi), or 0 if it was never started.  For tests.
+ */
+evtchn_port_t smp_call_port(unsigned int id);
 
 #endif /* PVMM_SMP_H */

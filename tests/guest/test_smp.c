@@ -15,6 +15,7 @@
 #include <pvmm/time.h>
 #include <pvmm/cmdline.h>
 #include <xen/vcpu.h>
+#include <xen/event_channel.h>
 
 #define CALL_TIMEOUT_NS     (2 * NSEC_PER_SEC)
 /* Unmapped: below the kernel's ranges, one page per vCPU. */
@@ -117,6 +118,51 @@ TEST(smp, a_stopped_vcpu_is_offline_and_restarts)
     ASSERT_EQ(smp_call(1, note_where, &w, CALL_TIMEOUT_NS), 0);
     ASSERT_EQ(w.calls, 2);
     ASSERT_EQ(w.id, 1);
+    ASSERT_EQ(smp_stop(1), 0);
+}
+
+static void nothing(void *arg)
+{
+    (void)arg;
+}
+
+static long port_status(evtchn_port_t port, struct evtchn_status *st)
+{
+    *st = (struct evtchn_status){ .dom = DOMID_SELF, .port = port };
+    return HYPERVISOR_event_channel_op(EVTCHNOP_status, st);
+}
+
+/*
+ * Calls are rung on an IPI event channel bound to the secondary, and an
+ * idle secondary waits in SCHEDOP_poll: Xen's runstate says blocked, not
+ * running or runnable as a vCPU that spins or yields would be.
+ */
+TEST(smp, an_idle_vcpu_blocks_on_its_ipi_channel)
+{
+    struct vcpu_runstate_info rs;
+    struct evtchn_status st;
+    evtchn_port_t port;
+    unsigned int tries;
+
+    if ( !need_secondaries() )
+        return;
+    ASSERT_EQ(smp_start(1), 0);
+    ASSERT_EQ(smp_call(1, nothing, NULL, CALL_TIMEOUT_NS), 0);
+    port = smp_call_port(1);
+    ASSERT_TRUE(port != 0);
+    ASSERT_EQ(port_status(port, &st), 0);
+    ASSERT_EQ(st.status, EVTCHNSTAT_ipi);
+    ASSERT_EQ(st.vcpu, 1);
+    /* Blocked within a few tries (it may still be on its way back). */
+    for ( tries = 0; tries < 50; tries++ )
+    {
+        time_sleep_until(time_now_ns() + 10 * NSEC_PER_MSEC);
+        ASSERT_EQ(HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 1, &rs), 0);
+        if ( rs.state == RUNSTATE_blocked )
+            break;
+    }
+    ASSERT_EQ(rs.state, RUNSTATE_blocked);
+    ASSERT_EQ(smp_call(1, nothing, NULL, CALL_TIMEOUT_NS), 0);
     ASSERT_EQ(smp_stop(1), 0);
 }
 
