@@ -20,9 +20,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # A third field adds options ('+' for a space): 129M moves only 40 frames
 # out of the 640K-1M hole and gives the other 57 back to Xen, as when no
 # RAM is left, Xen taking only 10 at the first call.
-# A fourth field gives dom0 that many vCPUs (VCPUS, default 1): 512M runs
-# the whole suite on 2.  An empty DOM0_CONFIGS skips the dom0 runs.
-DOM0_CONFIGS=${DOM0_CONFIGS-33M:512 64M:4608 129M:512:remap_max=40+inject=decrease:1:10 512M:1024::2 1025M:2048 4095M:5000 4160M:6144 4608M:6144}
+# A vcpus=N option also gives dom0 N vCPUs (VCPUS): 512M runs the whole
+# suite on 2.  An empty DOM0_CONFIGS skips the dom0 runs.
+DOM0_CONFIGS=${DOM0_CONFIGS-33M:512 64M:4608 129M:512:remap_max=40+inject=decrease:1:10 512M:1024:vcpus=2 1025M:2048 4095M:5000 4160M:6144 4608M:6144}
 GUEST_CMDLINE=${CMDLINE:-audit}
 # name:memory:maxmem:command line (tests/xl/run-domu.sh).  129: odd size,
 # and two vCPUs (vcpus=2 also sets xl's vcpus=, tests/xl/job.sh);
@@ -128,7 +128,8 @@ run_guests() {  # two at a time; reported in order
     for ((i = 0; i < ${#configs[@]}; i += 2)); do
         pids=() t0=$(date +%s.%N)
         for ((j = i; j < i + 2 && j < ${#configs[@]}; j++)); do
-            IFS=: read -r mem qmem extra vcpus <<< "${configs[j]}"
+            IFS=: read -r mem qmem extra <<< "${configs[j]}"
+            vcpus=$(sed -n 's/^\(.*+\)\{0,1\}vcpus=\([1-9]\)\(+.*\)\{0,1\}$/\2/p' <<< "$extra")
             rm -f "$logs/dom0-$mem.log.runner"
             guest "$mem" "$qmem" "$logs/dom0-$mem.log" "${extra//+/ }" \
                 "$vcpus" &
@@ -162,9 +163,11 @@ if [ -z "${CMDLINE:-}" ]; then
     [ ${#dom0_logs[@]} -eq 0 ] ||
         step suite "$top/tests/check-suite-size.sh" "${dom0_logs[@]}"
 fi
-# Four vCPUs: the smp.* tests (512M above runs the whole suite on two).
+# Four vCPUs: the smp.* and spinlock.* tests (512M above runs the whole
+# suite on two).
 step smp4 env DOM0_MEM=64M QEMU_MEM=1024 VCPUS=4 TIMEOUT=300 QUIET=0 \
-    CMDLINE="tests=smp.* audit" LOG="$logs/smp4.log" "$top/tests/run-dom0.sh"
+    CMDLINE="tests=smp.*,spinlock.* audit vcpus=4" LOG="$logs/smp4.log" \
+    "$top/tests/run-dom0.sh"
 # gdb on QEMU's gdbstub: a breakpoint in guest code, p2m entries read from
 # machine memory, and the run still ends in SUCCESS after detaching.  The
 # same boot dumps the p2m's layout (p2m_map), which the next step checks.
