@@ -70,6 +70,12 @@ static unsigned int nr_vcpus = 1;
 
 void smp_secondary_entry(void);     /* entry.S */
 
+/* A call is posted and not finished. */
+static bool busy(const struct percpu *pc)
+{
+    return READ_ONCE(pc->finished) != pc->requested;
+}
+
 static void init_percpu(struct percpu *pc, unsigned int id)
 {
     pc->self = pc;
@@ -210,8 +216,7 @@ int smp_start(unsigned int id)
 
     if ( id == 0 || id >= nr_vcpus )
         return -XEN_EINVAL;
-    if ( pc->state == VCPU_STUCK &&
-         READ_ONCE(pc->finished) == pc->requested )
+    if ( pc->state == VCPU_STUCK && !busy(pc) )
         pc->state = VCPU_RUNNING;       /* the late call has finished */
     if ( pc->state == VCPU_RUNNING )
         return 0;
@@ -237,7 +242,9 @@ int smp_start(unsigned int id)
 
 /*
  * VCPUOP_down only asks: the vCPU may run on for a moment (is_up already
- * says 0).  Down means Xen's runstate says offline.
+ * says 0).  It has stopped when Xen's runstate says offline, or blocked:
+ * a vCPU that was polling stays blocked until its poll ends, and once
+ * down it is not woken to run.
  */
 static int wait_offline(unsigned int id)
 {
@@ -250,7 +257,7 @@ static int wait_offline(unsigned int id)
         rc = HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, id, &rs);
         if ( rc )
             return rc;
-        if ( rs.state == RUNSTATE_offline )
+        if ( rs.state == RUNSTATE_offline || rs.state == RUNSTATE_blocked )
             return 0;
         if ( time_now_ns() > deadline )
             return -XEN_ETIMEDOUT;
@@ -264,6 +271,8 @@ int smp_stop(unsigned int id)
 
     if ( id == 0 || id >= nr_vcpus || percpus[id].state != VCPU_RUNNING )
         return -XEN_EINVAL;
+    if ( busy(&percpus[id]) )
+        return -XEN_EBUSY;          /* down in the middle of a call */
     if ( (rc = HYPERVISOR_vcpu_op(VCPUOP_down, id, NULL)) != 0 )
     {
         printk("smp: VCPUOP_down(%u) failed: %ld\n", id, rc);
@@ -283,16 +292,16 @@ static int stuck(struct percpu *pc, unsigned long seq, const char *why)
     return -XEN_ETIMEDOUT;
 }
 
-int smp_call(unsigned int id, void (*fn)(void *arg), void *arg,
-             uint64_t timeout_ns)
+int smp_post(unsigned int id, void (*fn)(void *arg), void *arg)
 {
     struct percpu *pc = &percpus[id];
-    uint64_t deadline;
     unsigned long seq;
     int rc;
 
     if ( id == 0 || id >= nr_vcpus || pc->state != VCPU_RUNNING )
         return -XEN_EINVAL;
+    if ( busy(pc) )
+        return -XEN_EBUSY;
     pc->fn = fn;
     pc->arg = arg;
     barrier();                      /* the call before its number */
@@ -304,13 +313,30 @@ int smp_call(unsigned int id, void (*fn)(void *arg), void *arg,
         (void)stuck(pc, seq, "not rung");
         return rc;
     }
-    deadline = time_now_ns() + timeout_ns;
-    while ( READ_ONCE(pc->finished) != seq )
+    return 0;
+}
+
+int smp_wait(unsigned int id, uint64_t timeout_ns)
+{
+    struct percpu *pc = &percpus[id];
+    uint64_t deadline = time_now_ns() + timeout_ns;
+
+    if ( id == 0 || id >= nr_vcpus || pc->state != VCPU_RUNNING )
+        return -XEN_EINVAL;
+    while ( busy(pc) )
         if ( evtchn_wait(pc->done_port, deadline) == -XEN_ETIMEDOUT &&
-             READ_ONCE(pc->finished) != seq )
-            return stuck(pc, seq, "not finished in time");
+             busy(pc) )
+            return stuck(pc, pc->requested, "not finished in time");
     barrier();                      /* its results after its number */
     return 0;
+}
+
+int smp_call(unsigned int id, void (*fn)(void *arg), void *arg,
+             uint64_t timeout_ns)
+{
+    int rc = smp_post(id, fn, arg);
+
+    return rc ? rc : smp_wait(id, timeout_ns);
 }
 
 evtchn_port_t smp_call_port(unsigned int id)

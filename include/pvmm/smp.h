@@ -45,19 +45,28 @@ unsigned int smp_vcpu_id(void);
 int smp_start(unsigned int id);
 
 /*
- * VCPUOP_down for vCPU id, which must be idle, and waits until Xen's
- * runstate says offline.  0; -XEN_EINVAL if it is not running;
- * -XEN_ETIMEDOUT if it never went offline; or Xen's error.
+ * VCPUOP_down for vCPU id, and waits until Xen's runstate says offline.
+ * 0; -XEN_EINVAL if it is not running; -XEN_EBUSY in the middle of a
+ * call; -XEN_ETIMEDOUT if it never went offline; or Xen's error.
  */
 int smp_stop(unsigned int id);
 
 /*
  * Runs fn(arg) on vCPU id and waits at most timeout_ns for it to finish.
- * 0; -XEN_EINVAL if id is not a started secondary; -XEN_ETIMEDOUT if fn
- * did not finish in time (the vCPU is stuck: nothing more is sent to it).
+ * 0; -XEN_EINVAL if id is not a started secondary; -XEN_EBUSY if a call
+ * posted earlier has not finished; -XEN_ETIMEDOUT if fn did not finish in
+ * time (the vCPU is stuck: nothing more is sent to it).
  */
 int smp_call(unsigned int id, void (*fn)(void *arg), void *arg,
              uint64_t timeout_ns);
+
+/*
+ * The same in two halves, so that vCPU 0 can work while vCPU id runs fn:
+ * smp_post() posts and rings (errors as smp_call's, and Xen's if the
+ * ring fails), smp_wait() waits for the call posted last.
+ */
+int smp_post(unsigned int id, void (*fn)(void *arg), void *arg);
+int smp_wait(unsigned int id, uint64_t timeout_ns);
 
 /*
  * The IPI event channel that rings vCPU id's doorbell (bound to it with
