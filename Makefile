@@ -52,7 +52,7 @@ LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
 SRCS := boot/head.S boot/notes.S \
         arch/x86/entry.S arch/x86/probe.S arch/x86/setup.c \
         arch/x86/traps.c arch/x86/panic.c arch/x86/hypercall.c \
-        arch/x86/early_map.c arch/x86/cpu.c arch/x86/smp.c \
+        arch/x86/early_map.c arch/x86/cpu.c arch/x86/smp.c arch/x86/spinlock.c \
         xen/console.c xen/shared_info.c xen/time.c xen/sched.c \
         xen/events.c xen/xenstore.c xen/control.c xen/suspend.c \
         xen/hold.c \
@@ -73,7 +73,7 @@ SRCS := boot/head.S boot/notes.S \
         tests/guest/test_balloon.c tests/guest/test_inject.c \
         tests/guest/test_selftest.c tests/guest/test_events.c \
         tests/guest/test_xenstore.c tests/guest/test_suspend.c \
-        tests/guest/test_smp.c \
+        tests/guest/test_smp.c tests/guest/test_spinlock.c \
         tests/bench/bench.c tests/bench/bench_p2m.c tests/bench/bench_pin.c \
         tests/bench/bench_p2m_memory.c \
         tests/bench/bench_mm.c tests/bench/bench_balloon.c

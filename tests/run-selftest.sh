@@ -78,6 +78,15 @@ expect second_result_line_is_an_error \
     "tests=selftest.second_result_line_is_an_error" 4 \
     '^Test result: SUCCESS$'
 
+# Locks against their order, and a lock taken twice: panics that name them.
+expect lock_order_violation_panics \
+    "tests=selftest.lock_order_violation_panics" 4 \
+    '^PANIC: spinlock: vCPU 0 takes selftest\.a \(order 1\) while holding selftest\.b \(order 2\)$' \
+    '^Test result: ERROR$'
+expect recursive_lock_panics "tests=selftest.recursive_lock_panics" 4 \
+    '^PANIC: spinlock: vCPU 0 takes selftest\.a, which it holds already$' \
+    '^Test result: ERROR$'
+
 # The benchmarks run and print every figure (make bench must not rot).
 expect bench_prints_every_figure "bench tests=boot.start*" 0 \
     '^BENCH mm\.init\.directmap cycles=[0-9]+ .*hypercalls=[0-9]+' \

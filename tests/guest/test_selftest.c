@@ -9,6 +9,7 @@
 #include <pvmm/inject.h>
 #include <pvmm/p2m_boot.h>
 #include <pvmm/printk.h>
+#include <pvmm/spinlock.h>
 
 TEST_EXPLICIT(selftest, assertion_fails)
 {
@@ -53,4 +54,23 @@ TEST_EXPLICIT(selftest, pmap_refused_mapping_panics)
 TEST_EXPLICIT(selftest, second_result_line_is_an_error)
 {
     printk("Test result: SUCCESS\n");
+}
+
+/* Two locks taken against their order: the panic names both. */
+TEST_EXPLICIT(selftest, lock_order_violation_panics)
+{
+    static struct spinlock a = SPINLOCK_INIT("selftest.a", 1);
+    static struct spinlock b = SPINLOCK_INIT("selftest.b", 2);
+
+    spin_lock(&b);
+    spin_lock(&a);
+}
+
+/* A lock taken twice by one vCPU would spin forever: it panics instead. */
+TEST_EXPLICIT(selftest, recursive_lock_panics)
+{
+    static struct spinlock a = SPINLOCK_INIT("selftest.a", 1);
+
+    spin_lock(&a);
+    spin_lock(&a);
 }
