@@ -21,6 +21,8 @@ static const char *const kind_names[INJECT_KINDS] = {
     [INJECT_POPULATE] = "populate",
     [INJECT_DECREASE] = "decrease",
     [INJECT_FRAME_ALLOC] = "frame_alloc",
+    [INJECT_VCPU_OP] = "vcpu_op",
+    [INJECT_EVTCHN_OP] = "evtchn_op",
 };
 
 static struct {
@@ -110,7 +112,8 @@ int inject_parse_rule(const char *s, size_t len, struct inject_rule *rule,
     if ( !find_kind(s, c1 - s, &rule->kind) )
         return parse_fail(err, err_len, "unknown kind (mmu_update, "
                           "mmuext_op, update_va_mapping, mc_entry, populate, "
-                          "decrease, frame_alloc)", s, len);
+                          "decrease, frame_alloc, vcpu_op, evtchn_op)", s,
+                          len);
     if ( c1 == end )
         return parse_fail(err, err_len, "no call number", s, len);
     c2 = find_colon(c1 + 1, end);

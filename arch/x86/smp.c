@@ -38,6 +38,7 @@
 #include <pvmm/lib.h>
 #include <pvmm/pt.h>
 #include <pvmm/events.h>
+#include <pvmm/inject.h>
 #include <xen/vcpu.h>
 
 #define RFLAGS_FIXED    (1UL << 1)      /* reads as 1 */
@@ -69,6 +70,44 @@ static struct vcpu_guest_context start_context;     /* 5 KiB: not on a stack */
 static unsigned int nr_vcpus = 1;
 
 void smp_secondary_entry(void);     /* entry.S */
+
+/*
+ * The hypercalls whose failure leaves a vCPU half started, through the
+ * fault-injection hooks (pvmm/inject.h: vcpu_op, evtchn_op).
+ */
+static bool injected(enum inject_kind kind, long *rc)
+{
+    long v;
+
+    if ( !inject_fire(kind, &v) )
+        return false;
+    *rc = v == INJECT_DEFAULT ? -XEN_EINVAL : v;
+    return true;
+}
+
+static long vcpu_op(unsigned int cmd, unsigned int id, void *arg)
+{
+    long rc;
+
+    return injected(INJECT_VCPU_OP, &rc) ? rc
+           : HYPERVISOR_vcpu_op(cmd, id, arg);
+}
+
+static long evtchn_op(unsigned int cmd, void *arg)
+{
+    long rc;
+
+    return injected(INJECT_EVTCHN_OP, &rc) ? rc
+           : HYPERVISOR_event_channel_op(cmd, arg);
+}
+
+/* vCPU 0 rings a doorbell (the secondary's own rings are not counted). */
+static int ring(evtchn_port_t port)
+{
+    struct evtchn_send send = { .port = port };
+
+    return (int)evtchn_op(EVTCHNOP_send, &send);
+}
 
 /* A call is posted and not finished. */
 static bool busy(const struct percpu *pc)
@@ -147,7 +186,7 @@ static void build_context(unsigned int id, struct vcpu_guest_context *c)
 static int bind_ipi(unsigned int vcpu, evtchn_port_t *port)
 {
     struct evtchn_bind_ipi op = { .vcpu = vcpu };
-    long rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_ipi, &op);
+    long rc = evtchn_op(EVTCHNOP_bind_ipi, &op);
 
     if ( rc )
     {
@@ -186,7 +225,7 @@ static int initialise(unsigned int id)
     /* Its events stay masked: nothing on a secondary takes an upcall. */
     WRITE_ONCE(xen_shared_info->vcpu_info[id].evtchn_upcall_mask, 1);
     build_context(id, &start_context);
-    rc = HYPERVISOR_vcpu_op(VCPUOP_initialise, id, &start_context);
+    rc = vcpu_op(VCPUOP_initialise, id, &start_context);
     if ( rc )
     {
         printk("smp: VCPUOP_initialise(%u) failed: %ld\n", id, rc);
@@ -225,7 +264,7 @@ int smp_start(unsigned int id)
     if ( pc->state == VCPU_NEW && (rc = initialise(id)) != 0 )
         return rc;
     pc->state = VCPU_DOWN;
-    if ( (rc = HYPERVISOR_vcpu_op(VCPUOP_up, id, NULL)) != 0 )
+    if ( (rc = vcpu_op(VCPUOP_up, id, NULL)) != 0 )
     {
         printk("smp: VCPUOP_up(%u) failed: %ld\n", id, rc);
         return rc;
@@ -273,7 +312,7 @@ int smp_stop(unsigned int id)
         return -XEN_EINVAL;
     if ( busy(&percpus[id]) )
         return -XEN_EBUSY;          /* down in the middle of a call */
-    if ( (rc = HYPERVISOR_vcpu_op(VCPUOP_down, id, NULL)) != 0 )
+    if ( (rc = vcpu_op(VCPUOP_down, id, NULL)) != 0 )
     {
         printk("smp: VCPUOP_down(%u) failed: %ld\n", id, rc);
         return rc;
@@ -307,7 +346,7 @@ int smp_post(unsigned int id, void (*fn)(void *arg), void *arg)
     barrier();                      /* the call before its number */
     seq = pc->requested + 1;
     WRITE_ONCE(pc->requested, seq);
-    if ( (rc = evtchn_send(pc->call_port)) != 0 )
+    if ( (rc = ring(pc->call_port)) != 0 )
     {
         printk("smp: EVTCHNOP_send to vCPU %u failed: %d\n", id, rc);
         (void)stuck(pc, seq, "not rung");

@@ -1,6 +1,6 @@
 /*
  * Fault injection (lib/inject.c; the hooks are in xen/multicall.c,
- * mm/balloon.c and mm/frame.c): make the Nth call of one kind of
+ * mm/balloon.c, mm/frame.c and arch/x86/smp.c): make the Nth call of one kind of
  * hypercall, or of frame allocation, fail as Xen or the allocator could,
  * so that every error path of mm/ can be reached on purpose.
  *
@@ -22,12 +22,16 @@
  *                           many extents; default half the request), a
  *                           negative value is returned without calling Xen
  *   frame_alloc             frame_alloc() returns INVALID_PFN
+ *   vcpu_op                 a VCPUOP_* call of arch/x86/smp.c is not made
+ *                           and returns the value (default -XEN_EINVAL)
+ *   evtchn_op               an EVTCHNOP_bind_ipi or EVTCHNOP_send of
+ *                           arch/x86/smp.c, likewise
  *
  * On the command line: inject=KIND:N[:VALUE][,KIND:N[:VALUE]...], armed
  * before mm is set up, so N counts from boot.  The in-guest sweep
  * (tests/guest/test_inject.c) arms kinds itself around one operation.
  *
- * Not locked: one vcpu.
+ * Not locked: only vCPU 0 arms kinds and makes the calls they count.
  */
 #ifndef PVMM_INJECT_H
 #define PVMM_INJECT_H
@@ -42,6 +46,8 @@ enum inject_kind {
     INJECT_POPULATE,
     INJECT_DECREASE,
     INJECT_FRAME_ALLOC,
+    INJECT_VCPU_OP,
+    INJECT_EVTCHN_OP,
     INJECT_KINDS
 };
 

@@ -14,6 +14,7 @@
 #include <pvmm/traps.h>
 #include <pvmm/time.h>
 #include <pvmm/cmdline.h>
+#include <pvmm/inject.h>
 #include <xen/vcpu.h>
 #include <xen/event_channel.h>
 
@@ -56,6 +57,85 @@ static long is_up(unsigned int id)
 static uint64_t cr2_of(unsigned int id)
 {
     return READ_ONCE(xen_shared_info->vcpu_info[id].arch.cr2);
+}
+
+static void arm(enum inject_kind kind, unsigned long nth)
+{
+    const struct inject_rule r = { kind, nth, INJECT_DEFAULT };
+
+    inject_arm(&r);
+}
+
+static void mark_done(void *arg)
+{
+    WRITE_ONCE(*(unsigned long *)arg, 1);
+}
+
+/*
+ * Xen refusing each step of a first start (the second doorbell, the
+ * initialise, the up): smp_start says so, Xen says the vCPU is down, and
+ * the next smp_start succeeds.  First in this file: it needs vCPU 1 never
+ * started.
+ */
+TEST(smp, a_refused_start_leaves_the_vcpu_startable)
+{
+    unsigned long done = 0;
+
+    if ( !need_secondaries() )
+        return;
+    if ( smp_call_port(1) )
+    {
+        test_skip("vCPU 1 was started already: run smp.* first");
+        return;
+    }
+    arm(INJECT_EVTCHN_OP, 2);               /* done_port's bind */
+    ASSERT_EQ(smp_start(1), -XEN_EINVAL);
+    ASSERT_EQ(is_up(1), 0);
+    ASSERT_EQ(smp_call_port(1), 0);
+    arm(INJECT_VCPU_OP, 1);                 /* VCPUOP_initialise */
+    ASSERT_EQ(smp_start(1), -XEN_EINVAL);
+    ASSERT_EQ(is_up(1), 0);
+    arm(INJECT_VCPU_OP, 2);                 /* VCPUOP_up */
+    ASSERT_EQ(smp_start(1), -XEN_EINVAL);
+    ASSERT_EQ(is_up(1), 0);
+    ASSERT_EQ(smp_start(1), 0);
+    ASSERT_EQ(is_up(1), 1);
+    ASSERT_EQ(smp_call(1, mark_done, &done, CALL_TIMEOUT_NS), 0);
+    ASSERT_EQ(done, 1);
+    ASSERT_EQ(smp_stop(1), 0);
+}
+
+/*
+ * A doorbell Xen refuses to ring: the call is posted all the same, the
+ * vCPU finds it at its next poll (within SMP_IDLE_POLL_NS) and is back in
+ * service; a refused VCPUOP_down leaves it running.
+ */
+TEST(smp, a_refused_ring_or_down_loses_nothing)
+{
+    unsigned long done = 0;
+    uint64_t deadline;
+    int rc;
+
+    if ( !need_secondaries() )
+        return;
+    ASSERT_EQ(smp_start(1), 0);
+    arm(INJECT_EVTCHN_OP, 1);               /* the ring */
+    ASSERT_EQ(smp_call(1, mark_done, &done, CALL_TIMEOUT_NS), -XEN_EINVAL);
+    rc = smp_start(1);                      /* stuck until it is done */
+    ASSERT_TRUE(rc == -XEN_EBUSY || (rc == 0 && READ_ONCE(done)));
+    deadline = time_now_ns() + SMP_IDLE_POLL_NS + CALL_TIMEOUT_NS;
+    while ( !READ_ONCE(done) && time_now_ns() < deadline )
+        time_sleep_until(time_now_ns() + 10 * NSEC_PER_MSEC);
+    ASSERT_EQ(done, 1);
+    ASSERT_EQ(smp_start(1), 0);
+    arm(INJECT_VCPU_OP, 1);                 /* VCPUOP_down */
+    ASSERT_EQ(smp_stop(1), -XEN_EINVAL);
+    ASSERT_EQ(is_up(1), 1);
+    done = 0;
+    ASSERT_EQ(smp_call(1, mark_done, &done, CALL_TIMEOUT_NS), 0);
+    ASSERT_EQ(done, 1);
+    ASSERT_EQ(smp_stop(1), 0);
+    ASSERT_EQ(is_up(1), 0);
 }
 
 /* Xen's answers bound the count; vcpus= (the runner's word) fixes it. */
