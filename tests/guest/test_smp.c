@@ -8,6 +8,7 @@
  * secondaries down, as the suspend tests expect.
  */
 #include <pvmm/test.h>
+#include "smp_helpers.h"
 #include <pvmm/smp.h>
 #include <pvmm/hypercall.h>
 #include <pvmm/shared_info.h>
@@ -39,14 +40,6 @@ static void note_where(void *arg)
     w->id = smp_vcpu_id();
     w->faulted = exc_probe_read((const void *)w->probe_va, &val, &f);
     w->calls++;
-}
-
-static bool need_secondaries(void)
-{
-    if ( smp_nr_vcpus() >= 2 )
-        return true;
-    test_skip("1 vCPU: boot with VCPUS=2 (dom0_max_vcpus=) or xl vcpus=2");
-    return false;
 }
 
 static long is_up(unsigned int id)
@@ -113,7 +106,6 @@ TEST(smp, a_refused_start_leaves_the_vcpu_startable)
 TEST(smp, a_refused_ring_or_down_loses_nothing)
 {
     unsigned long done = 0;
-    uint64_t deadline;
     int rc;
 
     if ( !need_secondaries() )
@@ -123,10 +115,7 @@ TEST(smp, a_refused_ring_or_down_loses_nothing)
     ASSERT_EQ(smp_call(1, mark_done, &done, CALL_TIMEOUT_NS), -XEN_EINVAL);
     rc = smp_start(1);                      /* stuck until it is done */
     ASSERT_TRUE(rc == -XEN_EBUSY || (rc == 0 && READ_ONCE(done)));
-    deadline = time_now_ns() + SMP_IDLE_POLL_NS + CALL_TIMEOUT_NS;
-    while ( !READ_ONCE(done) && time_now_ns() < deadline )
-        time_sleep_until(time_now_ns() + 10 * NSEC_PER_MSEC);
-    ASSERT_EQ(done, 1);
+    ASSERT_EQ(wait_for_flag(&done, SMP_IDLE_POLL_NS + CALL_TIMEOUT_NS), 1);
     ASSERT_EQ(smp_start(1), 0);
     arm(INJECT_VCPU_OP, 1);                 /* VCPUOP_down */
     ASSERT_EQ(smp_stop(1), -XEN_EINVAL);
@@ -263,7 +252,6 @@ TEST(smp, a_call_that_never_finishes_times_out)
 {
     unsigned long done = 0;
     struct where w = { .probe_va = PROBE_VA_BASE };
-    uint64_t deadline;
 
     if ( !need_secondaries() )
         return;
@@ -274,10 +262,7 @@ TEST(smp, a_call_that_never_finishes_times_out)
     ASSERT_EQ(smp_call(1, note_where, &w, CALL_TIMEOUT_NS), -XEN_EINVAL);
     ASSERT_EQ(smp_start(1), -XEN_EBUSY);
     WRITE_ONCE(release_spinner, true);
-    deadline = time_now_ns() + CALL_TIMEOUT_NS;
-    while ( !READ_ONCE(done) && time_now_ns() < deadline )
-        (void)HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    ASSERT_EQ(done, 1);
+    ASSERT_EQ(wait_for_flag(&done, CALL_TIMEOUT_NS), 1);
     /* Finished after all: the vCPU takes calls again. */
     ASSERT_EQ(smp_start(1), 0);
     ASSERT_EQ(smp_call(1, note_where, &w, CALL_TIMEOUT_NS), 0);

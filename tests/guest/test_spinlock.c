@@ -5,6 +5,7 @@
  * panics are must-fail self-tests (tests/run-selftest.sh).
  */
 #include <pvmm/test.h>
+#include "smp_helpers.h"
 #include <pvmm/spinlock.h>
 #include <pvmm/smp.h>
 #include <pvmm/shared_info.h>
@@ -43,14 +44,6 @@ static void add_rounds(void *arg)
         WRITE_ONCE(s->count, v + 1);
         spin_unlock(&s->lock);
     }
-}
-
-static bool need_secondaries(void)
-{
-    if ( smp_nr_vcpus() >= 2 )
-        return true;
-    test_skip("1 vCPU: boot with VCPUS=2 (dom0_max_vcpus=) or xl vcpus=2");
-    return false;
 }
 
 TEST(spinlock, no_increment_is_lost_under_contention)
