@@ -22,12 +22,16 @@
  * it was chosen over a buddy allocator: the kernel only ever asks for
  * single pages, and the p2m tests want to free arbitrary pfns cheaply.
  *
- * Who calls it: mm/ only.  Not locked.
+ * Who calls it: mm/ only, on any vCPU once the full phase runs: the
+ * frame lock covers the bitmap, the hint and nr_free (an allocation is a
+ * read-modify-write of one bitmap word and the count, which two vCPUs
+ * must not interleave).  The early phase is boot, on vCPU 0 alone.
  */
 #include <pvmm/frame.h>
 #include <pvmm/inject.h>
 #include <pvmm/panic.h>
 #include <pvmm/lib.h>
+#include <pvmm/spinlock.h>
 
 #define BITS_PER_WORD   64
 #define MAX_RESERVED    4
@@ -38,6 +42,7 @@ static unsigned long bump_next, bump_end;
 static unsigned long reserved[MAX_RESERVED];
 static unsigned int nr_reserved;
 static uint64_t *free_map;          /* NULL during the early phase */
+static struct spinlock frame_lock = SPINLOCK_INIT("frame", LOCK_ORDER_FRAME);
 static unsigned long hint_word;
 
 /* Reserved by the builder (frame_reserve): never handed out. */
@@ -134,12 +139,19 @@ static pfn_t bitmap_alloc(void)
 
 pfn_t frame_alloc(void)
 {
+    pfn_t pfn;
+
     if ( inject_fire(INJECT_FRAME_ALLOC, NULL) )
         return INVALID_PFN;     /* as if memory had run out */
-    return free_map ? bitmap_alloc() : bump_alloc();
+    if ( !free_map )
+        return bump_alloc();
+    spin_lock(&frame_lock);
+    pfn = bitmap_alloc();
+    spin_unlock(&frame_lock);
+    return pfn;
 }
 
-void frame_free(pfn_t pfn)
+static void free_locked(pfn_t pfn)
 {
     unsigned long p = pfn_x(pfn);
 
@@ -151,6 +163,13 @@ void frame_free(pfn_t pfn)
         panic("frame_free(%#lx): frame is already free", p);
     free_map[p / BITS_PER_WORD] |= 1ULL << (p % BITS_PER_WORD);
     nr_free++;
+}
+
+void frame_free(pfn_t pfn)
+{
+    spin_lock(&frame_lock);
+    free_locked(pfn);
+    spin_unlock(&frame_lock);
 }
 
 unsigned long frame_bitmap_pages(void)
@@ -174,6 +193,7 @@ void frame_free_range(pfn_t first, pfn_t end)
     unsigned long p;
 
     BUG_ON(!free_map || pfn_x(end) > nr_frames);
+    spin_lock(&frame_lock);
     for ( p = pfn_x(first); p < pfn_x(end); p++ )
     {
         uint64_t bit = 1ULL << (p % BITS_PER_WORD);
@@ -186,6 +206,7 @@ void frame_free_range(pfn_t first, pfn_t end)
         free_map[p / BITS_PER_WORD] |= bit;
         nr_free++;
     }
+    spin_unlock(&frame_lock);
 }
 
 bool frame_is_free(pfn_t pfn)
@@ -199,12 +220,17 @@ bool frame_is_free(pfn_t pfn)
 bool frame_claim(pfn_t pfn)
 {
     unsigned long p = pfn_x(pfn);
+    bool claimed;
 
-    if ( !frame_is_free(pfn) )
-        return false;
-    free_map[p / BITS_PER_WORD] &= ~(1ULL << (p % BITS_PER_WORD));
-    nr_free--;
-    return true;
+    spin_lock(&frame_lock);
+    claimed = frame_is_free(pfn);
+    if ( claimed )
+    {
+        free_map[p / BITS_PER_WORD] &= ~(1ULL << (p % BITS_PER_WORD));
+        nr_free--;
+    }
+    spin_unlock(&frame_lock);
+    return claimed;
 }
 
 unsigned long frame_free_count(void)

@@ -9,7 +9,12 @@
  * the mapping right away, and may have a lazy batch of its own open,
  * which a flush here would issue early, callbacks and all.
  *
- * Not locked; boot-time code on one vcpu.
+ * Any vCPU may map: the pmap lock covers the slot table.  A slot's
+ * mapping is flushed only from the TLB of the vCPU that changes it, and
+ * that is enough: only the vCPU that mapped a slot uses it, between its
+ * map and its unmap, and each map and unmap flushes the changing vCPU's
+ * own stale entry for the slot (one another vCPU loaded speculatively is
+ * dropped by that vCPU's own next map of the slot).
  */
 #include <pvmm/pmap.h>
 #include <pvmm/layout.h>
@@ -18,8 +23,10 @@
 #include <pvmm/pte.h>
 #include <pvmm/p2m.h>
 #include <pvmm/printk.h>
+#include <pvmm/spinlock.h>
 
 static struct pmap_slot slots[PMAP_SLOTS];
+static struct spinlock pmap_lock = SPINLOCK_INIT("pmap", LOCK_ORDER_PMAP);
 
 void pmap_init(void)
 {
@@ -48,6 +55,7 @@ void *pmap_map_for(mfn_t mfn, bool writable, const char *holder)
     unsigned int i;
     int rc;
 
+    spin_lock(&pmap_lock);
     for ( i = 0; i < PMAP_SLOTS; i++ )
         if ( mfn_eq(slots[i].mfn, INVALID_MFN) )
             break;
@@ -60,6 +68,7 @@ void *pmap_map_for(mfn_t mfn, bool writable, const char *holder)
         panic("PMAP: mapping mfn %#lx in slot %u for %s failed: %d",
               mfn_x(mfn), i, holder, rc);
     slots[i] = (struct pmap_slot){ mfn, holder, writable };
+    spin_unlock(&pmap_lock);
     return (void *)slot_va(i);
 }
 
@@ -123,10 +132,12 @@ void pmap_unmap(const void *va)
     unsigned int i = ((unsigned long)va - slot_va(0)) >> PAGE_SHIFT;
     int rc;
 
+    spin_lock(&pmap_lock);
     BUG_ON(!pmap_owns(va) || mfn_eq(slots[i].mfn, INVALID_MFN));
     rc = mc_update_va_mapping_now(slot_va(i), 0, UVMF_INVLPG | UVMF_LOCAL);
     if ( rc )
         panic("PMAP: clearing slot %u (mfn %#lx) failed: %d", i,
               mfn_x(slots[i].mfn), rc);
     slots[i] = (struct pmap_slot){ INVALID_MFN, NULL, false };
+    spin_unlock(&pmap_lock);
 }

@@ -12,6 +12,11 @@
  * hanging the kernel, and later writes do not wait again until the ring
  * moves.  cons_flush() gives the consumer a bounded chance to catch up
  * before the domain shuts down.
+ *
+ * Any vCPU may write: one write at a time holds the console lock, so
+ * lines do not interleave below printk's 128-byte pieces.  A vCPU that
+ * panics inside its own write (it holds the lock already) writes on
+ * without it, so the panic message still goes out.
  */
 #include <pvmm/console.h>
 #include <pvmm/hypercall.h>
@@ -19,7 +24,10 @@
 #include <pvmm/early_map.h>
 #include <pvmm/sched.h>
 #include <pvmm/time.h>
+#include <pvmm/spinlock.h>
 
+static struct spinlock cons_lock = SPINLOCK_INIT("console",
+                                                LOCK_ORDER_CONSOLE);
 static struct cons_stats stats;
 static struct xencons_interface *ring;
 static evtchn_port_t ring_port;
@@ -147,7 +155,7 @@ static void put_chunk(const char *s, size_t len)
         hypercall_put(s, len);
 }
 
-void cons_write(const char *s, size_t len)
+static void write_unlocked(const char *s, size_t len)
 {
     char chunk[128];
     size_t n = 0;
@@ -165,6 +173,18 @@ void cons_write(const char *s, size_t len)
     }
     if ( n )
         put_chunk(chunk, n);
+}
+
+void cons_write(const char *s, size_t len)
+{
+    if ( spin_is_mine(&cons_lock) )
+    {
+        write_unlocked(s, len);     /* a panic inside this vCPU's write */
+        return;
+    }
+    spin_lock(&cons_lock);
+    write_unlocked(s, len);
+    spin_unlock(&cons_lock);
 }
 
 int cons_flush(uint64_t timeout_ns)

@@ -23,13 +23,15 @@
  * reports done is thus really done, exactly as when Xen stops at a bad
  * request itself, and the error is checked by the same code as a real one.
  *
- * Who calls it: mm/ (pagetables, PMAP, balloon).  Not locked.
+ * Who calls it: mm/ (pagetables, PMAP, balloon), on any vCPU: each vCPU
+ * has its own batch (struct mc_cpu), so none needs a lock.
  */
 #include <pvmm/multicall.h>
 #include <pvmm/hypercall.h>
 #include <pvmm/inject.h>
 #include <pvmm/printk.h>
 #include <pvmm/lib.h>
+#include <pvmm/smp.h>
 
 struct entry_meta {
     unsigned int count;         /* elements in the entry's array */
@@ -40,7 +42,7 @@ struct entry_meta {
     long doom_rc;               /* ... with this error */
 };
 
-static struct {
+struct mc_batch {
     multicall_entry_t entries[MC_MAX_ENTRIES];
     struct entry_meta meta[MC_MAX_ENTRIES];
     unsigned int nr_entries;
@@ -53,11 +55,32 @@ static struct {
         void *arg;
     } callbacks[MC_MAX_CALLBACKS];
     unsigned int nr_callbacks;
-} batch;
+};
 
-static struct mc_stats stats;
-static struct mc_error last_error;
+/*
+ * Each vCPU queues into its own batch, so two vCPUs changing pagetables
+ * at once never issue each other's half-built work; the counts and the
+ * last error are per vCPU for the same reason.
+ */
+struct mc_cpu {
+    struct mc_batch batch;
+    struct mc_stats stats;
+    struct mc_error last_error;
+};
+
+static struct mc_cpu mc_cpus[SMP_MAX_VCPUS];
 static bool unbatched;
+
+static struct mc_cpu *this_cpu(void)
+{
+    return &mc_cpus[smp_vcpu_id()];
+}
+
+static struct mc_batch *my_batch(void)
+{
+    return &this_cpu()->batch;
+}
+
 static int flush_batch(bool final);
 
 void mc_set_unbatched(bool on)
@@ -93,23 +116,24 @@ static bool array_op(unsigned int op)
  */
 static void *mc_extend(unsigned int op, size_t size)
 {
+    struct mc_batch *b = my_batch();
     multicall_entry_t *e;
     struct entry_meta *m;
     void *slot;
 
-    if ( !batch.nr_entries || unbatched )
+    if ( !b->nr_entries || unbatched )
         return NULL;
-    e = &batch.entries[batch.nr_entries - 1];
-    m = &batch.meta[batch.nr_entries - 1];
+    e = &b->entries[b->nr_entries - 1];
+    m = &b->meta[b->nr_entries - 1];
     if ( e->op != op ||
          (uint8_t *)e->args[0] + m->count * size !=
-         batch.arena + batch.arena_used ||
-         batch.arena_used + size > MC_ARENA_BYTES )
+         b->arena + b->arena_used ||
+         b->arena_used + size > MC_ARENA_BYTES )
         return NULL;
-    slot = batch.arena + batch.arena_used;
-    batch.arena_used += size;
+    slot = b->arena + b->arena_used;
+    b->arena_used += size;
     e->args[1] = ++m->count;
-    batch.nr_ops++;
+    b->nr_ops++;
     return slot;
 }
 
@@ -121,21 +145,24 @@ static void *mc_extend(unsigned int op, size_t size)
  */
 static int make_room(size_t size)
 {
-    if ( batch.nr_entries < MC_MAX_ENTRIES &&
-         batch.arena_used + size <= MC_ARENA_BYTES )
+    struct mc_batch *b = my_batch();
+
+    if ( b->nr_entries < MC_MAX_ENTRIES &&
+         b->arena_used + size <= MC_ARENA_BYTES )
         return 0;
     return flush_batch(false);
 }
 
 static multicall_entry_t *new_entry(unsigned int op)
 {
-    unsigned int i = batch.nr_entries++;
-    multicall_entry_t *e = &batch.entries[i];
+    struct mc_batch *b = my_batch();
+    unsigned int i = b->nr_entries++;
+    multicall_entry_t *e = &b->entries[i];
 
     memset(e, 0, sizeof(*e));
     e->op = op;
-    batch.meta[i] = (struct entry_meta){ .first_op = batch.nr_ops };
-    batch.nr_ops++;
+    b->meta[i] = (struct entry_meta){ .first_op = b->nr_ops };
+    b->nr_ops++;
     return e;
 }
 
@@ -145,6 +172,7 @@ static multicall_entry_t *new_entry(unsigned int op)
  */
 static void *queue_array_op(unsigned int op, size_t size, int *rc)
 {
+    struct mc_batch *b = my_batch();
     multicall_entry_t *e;
     void *slot = mc_extend(op, size);
 
@@ -154,12 +182,12 @@ static void *queue_array_op(unsigned int op, size_t size, int *rc)
     if ( (*rc = make_room(size)) != 0 )
         return NULL;
     e = new_entry(op);
-    slot = batch.arena + batch.arena_used;
-    batch.arena_used += size;
-    batch.meta[batch.nr_entries - 1].count = 1;
+    slot = b->arena + b->arena_used;
+    b->arena_used += size;
+    b->meta[b->nr_entries - 1].count = 1;
     e->args[0] = (unsigned long)slot;
     e->args[1] = 1;
-    e->args[2] = (unsigned long)&batch.meta[batch.nr_entries - 1].done;
+    e->args[2] = (unsigned long)&b->meta[b->nr_entries - 1].done;
     e->args[3] = DOMID_SELF;
     return slot;
 }
@@ -171,19 +199,21 @@ static void *queue_array_op(unsigned int op, size_t size, int *rc)
  */
 static void maybe_doom_last(enum inject_kind kind)
 {
-    unsigned int i = batch.nr_entries - 1;
-    struct entry_meta *m = &batch.meta[i];
+    struct mc_batch *b = my_batch();
+    unsigned int i = b->nr_entries - 1;
+    struct entry_meta *m = &b->meta[i];
     long rc;
 
     if ( !inject_fire(kind, &rc) || m->doomed )
         return;
     m->doomed = true;
-    m->doom_at = array_op(batch.entries[i].op) ? m->count - 1 : 0;
+    m->doom_at = array_op(b->entries[i].op) ? m->count - 1 : 0;
     m->doom_rc = rc == INJECT_DEFAULT ? -XEN_EINVAL : rc;
 }
 
 int mc_mmu_update(uint64_t ptr, uint64_t val)
 {
+    struct mc_cpu *c = this_cpu();
     int rc;
     mmu_update_t *req = queue_array_op(__HYPERVISOR_mmu_update,
                                        sizeof(*req), &rc);
@@ -192,13 +222,14 @@ int mc_mmu_update(uint64_t ptr, uint64_t val)
         return rc;
     req->ptr = ptr;
     req->val = val;
-    stats.mmu_ops++;
+    c->stats.mmu_ops++;
     maybe_doom_last(INJECT_MMU_UPDATE);
     return maybe_issue_now(rc);
 }
 
 int mc_mmuext(const struct mmuext_op *op)
 {
+    struct mc_cpu *c = this_cpu();
     int rc;
     struct mmuext_op *slot = queue_array_op(__HYPERVISOR_mmuext_op,
                                             sizeof(*slot), &rc);
@@ -206,17 +237,18 @@ int mc_mmuext(const struct mmuext_op *op)
     if ( !slot )
         return rc;
     *slot = *op;
-    stats.mmu_ops++;
+    c->stats.mmu_ops++;
     maybe_doom_last(INJECT_MMUEXT_OP);
     if ( op->cmd == MMUEXT_TLB_FLUSH_LOCAL || op->cmd == MMUEXT_TLB_FLUSH_ALL )
-        stats.tlb_flushes++;
+        c->stats.tlb_flushes++;
     else if ( op->cmd == MMUEXT_INVLPG_LOCAL || op->cmd == MMUEXT_INVLPG_ALL )
-        stats.invlpgs++;
+        c->stats.invlpgs++;
     return maybe_issue_now(rc);
 }
 
 int mc_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags)
 {
+    struct mc_cpu *c = this_cpu();
     int rc = make_room(0);
     multicall_entry_t *e;
 
@@ -226,26 +258,27 @@ int mc_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags)
     e->args[0] = va;
     e->args[1] = pte;
     e->args[2] = flags;
-    stats.mmu_ops++;
+    c->stats.mmu_ops++;
     maybe_doom_last(INJECT_UPDATE_VA_MAPPING);
     if ( (flags & UVMF_FLUSHTYPE_MASK) == UVMF_TLB_FLUSH )
-        stats.tlb_flushes++;
+        c->stats.tlb_flushes++;
     else if ( (flags & UVMF_FLUSHTYPE_MASK) == UVMF_INVLPG )
-        stats.invlpgs++;
+        c->stats.invlpgs++;
     return maybe_issue_now(rc);
 }
 
 int mc_update_va_mapping_now(unsigned long va, uint64_t pte,
                              unsigned long flags)
 {
+    struct mc_cpu *c = this_cpu();
     long rc;
 
-    stats.mmu_ops++;
+    c->stats.mmu_ops++;
     if ( inject_fire(INJECT_UPDATE_VA_MAPPING, &rc) )
         rc = rc == INJECT_DEFAULT ? -XEN_EINVAL : rc;
     else
     {
-        stats.hypercalls++;
+        c->stats.hypercalls++;
         rc = HYPERVISOR_update_va_mapping(va, pte, flags);
     }
     if ( rc )
@@ -256,36 +289,42 @@ int mc_update_va_mapping_now(unsigned long va, uint64_t pte,
 
 void mc_request_tlb_flush(void)
 {
-    batch.tlb_flush_wanted = true;
+    struct mc_batch *b = my_batch();
+
+    b->tlb_flush_wanted = true;
 }
 
 int mc_callback(void (*fn)(void *arg), void *arg)
 {
+    struct mc_batch *b = my_batch();
     int rc;
 
     /* No room left: issue, which runs the registered ones. */
-    if ( batch.nr_callbacks == MC_MAX_CALLBACKS && (rc = mc_flush()) != 0 )
+    if ( b->nr_callbacks == MC_MAX_CALLBACKS && (rc = mc_flush()) != 0 )
         return rc;
-    batch.callbacks[batch.nr_callbacks].fn = fn;
-    batch.callbacks[batch.nr_callbacks].arg = arg;
-    batch.nr_callbacks++;
+    b->callbacks[b->nr_callbacks].fn = fn;
+    b->callbacks[b->nr_callbacks].arg = arg;
+    b->nr_callbacks++;
     return 0;
 }
 
 unsigned int mc_pending(void)
 {
-    return batch.nr_ops;
+    struct mc_batch *b = my_batch();
+
+    return b->nr_ops;
 }
 
 /* Cuts doomed entries short of their doomed element (see the top). */
 static void cut_doomed_entries(void)
 {
+    struct mc_batch *b = my_batch();
     unsigned int i;
 
-    for ( i = 0; i < batch.nr_entries; i++ )
+    for ( i = 0; i < b->nr_entries; i++ )
     {
-        multicall_entry_t *e = &batch.entries[i];
-        struct entry_meta *m = &batch.meta[i];
+        multicall_entry_t *e = &b->entries[i];
+        struct entry_meta *m = &b->meta[i];
         long rc;
 
         if ( !m->doomed && inject_fire(INJECT_MC_ENTRY, &rc) )
@@ -312,45 +351,49 @@ static void cut_doomed_entries(void)
 /* After the issue: the doomed entries report the injected error. */
 static void report_doomed_entries(unsigned int *ops)
 {
+    struct mc_batch *b = my_batch();
     unsigned int i;
 
-    for ( i = 0; i < batch.nr_entries; i++ )
+    for ( i = 0; i < b->nr_entries; i++ )
     {
-        if ( !batch.meta[i].doomed )
+        if ( !b->meta[i].doomed )
             continue;
-        batch.entries[i].op = ops[i];
-        batch.entries[i].result = batch.meta[i].doom_rc;
-        batch.meta[i].done = batch.meta[i].doom_at;
+        b->entries[i].op = ops[i];
+        b->entries[i].result = b->meta[i].doom_rc;
+        b->meta[i].done = b->meta[i].doom_at;
     }
 }
 
-/* One multicall, or the call itself when it is alone in the batch. */
+/* One multicall, or the call itself when it is alone in the b-> */
 static void issue_to_xen(void)
 {
-    multicall_entry_t *e = &batch.entries[0];
+    struct mc_cpu *c = this_cpu();
+    struct mc_batch *b = &c->batch;
+    multicall_entry_t *e = &b->entries[0];
     unsigned int i;
     long rc;
 
-    stats.hypercalls++;
-    stats.entries += batch.nr_entries;
-    if ( batch.nr_entries == 1 )
+    c->stats.hypercalls++;
+    c->stats.entries += b->nr_entries;
+    if ( b->nr_entries == 1 )
     {
         e->result = hypercall5(e->op, e->args[0], e->args[1], e->args[2],
                                e->args[3], e->args[4]);
         return;
     }
-    rc = HYPERVISOR_multicall(batch.entries, batch.nr_entries);
+    rc = HYPERVISOR_multicall(b->entries, b->nr_entries);
     if ( rc )   /* Xen ran none of them: report it against every entry. */
-        for ( i = 0; i < batch.nr_entries; i++ )
-            batch.entries[i].result = rc;
+        for ( i = 0; i < b->nr_entries; i++ )
+            b->entries[i].result = rc;
 }
 
 static void issue(void)
 {
+    struct mc_batch *b = my_batch();
     unsigned int ops[MC_MAX_ENTRIES], i;
 
-    for ( i = 0; i < batch.nr_entries; i++ )
-        ops[i] = batch.entries[i].op;
+    for ( i = 0; i < b->nr_entries; i++ )
+        ops[i] = b->entries[i].op;
     cut_doomed_entries();
     issue_to_xen();
     report_doomed_entries(ops);
@@ -359,8 +402,9 @@ static void issue(void)
 /* Checks entry i; on failure prints it, fills *err, returns the error. */
 static int check_entry(unsigned int i, struct mc_error *err)
 {
-    const multicall_entry_t *e = &batch.entries[i];
-    const struct entry_meta *m = &batch.meta[i];
+    struct mc_batch *b = my_batch();
+    const multicall_entry_t *e = &b->entries[i];
+    const struct entry_meta *m = &b->meta[i];
     long rc = (long)e->result;
     unsigned int done = array_op(e->op) ? m->done : 0;
 
@@ -381,24 +425,27 @@ static int check_entry(unsigned int i, struct mc_error *err)
 
 static void run_callbacks(void)
 {
-    unsigned int i, n = batch.nr_callbacks;
+    struct mc_batch *b = my_batch();
+    unsigned int i, n = b->nr_callbacks;
 
-    batch.nr_callbacks = 0;     /* a callback may queue more work */
+    b->nr_callbacks = 0;     /* a callback may queue more work */
     for ( i = 0; i < n; i++ )
-        batch.callbacks[i].fn(batch.callbacks[i].arg);
+        b->callbacks[i].fn(b->callbacks[i].arg);
 }
 
 static int flush_batch(bool final)
 {
+    struct mc_cpu *c = this_cpu();
+    struct mc_batch *b = &c->batch;
     struct mc_error err;
     int rc, first = 0;
     unsigned int i;
 
-    if ( final && batch.tlb_flush_wanted )
+    if ( final && b->tlb_flush_wanted )
     {
-        struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+        struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_ALL };
 
-        batch.tlb_flush_wanted = false;
+        b->tlb_flush_wanted = false;
         /*
          * May issue what is queued first, to make room; if that fails
          * the flush was not queued, and there is room now.
@@ -406,22 +453,22 @@ static int flush_batch(bool final)
         if ( (first = mc_mmuext(&op)) != 0 )
             (void)mc_mmuext(&op);
     }
-    if ( batch.nr_entries )
+    if ( b->nr_entries )
     {
         issue();
-        for ( i = 0; i < batch.nr_entries; i++ )
+        for ( i = 0; i < b->nr_entries; i++ )
         {
             rc = check_entry(i, &err);
             if ( rc && !first )
             {
                 first = rc;
-                last_error = err;   /* the most recent failed batch */
+                c->last_error = err;   /* the most recent failed batch */
             }
         }
     }
-    batch.nr_entries = 0;
-    batch.nr_ops = 0;
-    batch.arena_used = 0;
+    b->nr_entries = 0;
+    b->nr_ops = 0;
+    b->arena_used = 0;
     if ( final )
         run_callbacks();
     return first;
@@ -434,10 +481,10 @@ int mc_flush(void)
 
 const struct mc_stats *mc_get_stats(void)
 {
-    return &stats;
+    return &this_cpu()->stats;
 }
 
 const struct mc_error *mc_last_error(void)
 {
-    return &last_error;
+    return &this_cpu()->last_error;
 }

@@ -128,6 +128,11 @@ void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags)
     WRITE_ONCE(v->evtchn_upcall_mask, (uint8_t)flags);
 }
 
+bool spin_is_mine(const struct spinlock *l)
+{
+    return READ_ONCE(l->holder) == smp_vcpu_id() + 1;
+}
+
 unsigned int spin_held_count(void)
 {
     return mine()->n;

@@ -79,8 +79,11 @@ static const char *const trap_names[] = {
     "#XM SIMD error",
 };
 
-/* The fault a probe caught last; copied out by the probe wrappers. */
-static struct exc_fault exc_last_fault;
+/*
+ * The fault a probe caught last on each vCPU; copied out by the probe
+ * wrappers.  Per vCPU: two vCPUs may probe at once.
+ */
+static struct exc_fault exc_last_fault[SMP_MAX_VCPUS];
 
 /*
  * A PV guest's cr2 lives in the faulting vCPU's vcpu_info; 0 until
@@ -170,7 +173,7 @@ void trap_handle(struct cpu_regs *regs)
     fixup = ex_lookup(regs->rip);
     if ( fixup )
     {
-        exc_last_fault = (struct exc_fault){
+        exc_last_fault[smp_vcpu_id()] = (struct exc_fault){
             .vector = regs->vector,
             .error_code = regs->error_code,
             .cr2 = fault_cr2(),
@@ -196,7 +199,7 @@ bool exc_probe_read(const volatile void *va, uint64_t *val,
 {
     if ( !exc_raw_read(va, val) )
         return false;
-    *fault = exc_last_fault;
+    *fault = exc_last_fault[smp_vcpu_id()];
     return true;
 }
 
@@ -205,7 +208,7 @@ bool exc_probe_write(volatile void *va, uint64_t val,
 {
     if ( !exc_raw_write(va, val) )
         return false;
-    *fault = exc_last_fault;
+    *fault = exc_last_fault[smp_vcpu_id()];
     return true;
 }
 

@@ -12,7 +12,9 @@
  * the first error and mc_last_error() describes it.  Nothing continues
  * silently: callers check the return value.
  *
- * The batch is global and not locked (one vcpu, events masked).
+ * Each vCPU has its own batch, counts and last error: a vCPU issues only
+ * what it queued itself, and needs no lock to queue.  mc_get_stats() and
+ * mc_last_error() answer for the calling vCPU.
  */
 #ifndef PVMM_MULTICALL_H
 #define PVMM_MULTICALL_H
@@ -63,8 +65,11 @@ int mc_update_va_mapping_now(unsigned long va, uint64_t pte,
                              unsigned long flags);
 
 /*
- * Ask for one local TLB flush when the batch is issued; any number of
- * requests in one batch give one flush, appended after everything else.
+ * Ask for one TLB flush when the batch is issued; any number of requests
+ * in one batch give one flush, appended after everything else.  It is
+ * MMUEXT_TLB_FLUSH_ALL: what is batched changes the kernel half, which
+ * every vCPU's tree shares, and Xen flushes only the CPUs this domain
+ * has run on since they last flushed.
  */
 void mc_request_tlb_flush(void);
 

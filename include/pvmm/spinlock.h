@@ -26,6 +26,20 @@ struct spinlock {
     unsigned int holder;            /* vCPU id + 1; 0: free (messages) */
 };
 
+/*
+ * The kernel's locks, in the one order a vCPU may take them
+ * (docs/concurrency.md): an operation that balloons takes the p2m lock
+ * and then allocates; everything may print.
+ */
+enum spin_order {
+    LOCK_ORDER_BALLOON = 20,        /* mm/balloon.c: one resize at a time */
+    LOCK_ORDER_PT_TREE = 30,        /* mm/pt_pin.c: pin, unpin, pin_all */
+    LOCK_ORDER_P2M = 40,            /* the p2m's writers (mm/p2m_pv.c) */
+    LOCK_ORDER_FRAME = 50,          /* the frame allocator */
+    LOCK_ORDER_PMAP = 60,           /* PMAP's slots */
+    LOCK_ORDER_CONSOLE = 90,        /* a write to the console */
+};
+
 #define SPINLOCK_INIT(lock_name, lock_order) \
     { .taken = 0, .order = (lock_order), .name = (lock_name), .holder = 0 }
 
@@ -36,6 +50,9 @@ void spin_unlock(struct spinlock *l);
 
 unsigned long spin_lock_irqsave(struct spinlock *l);
 void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags);
+
+/* Does this vCPU hold l? */
+bool spin_is_mine(const struct spinlock *l);
 
 /* How many locks this vCPU holds (tests). */
 unsigned int spin_held_count(void);
