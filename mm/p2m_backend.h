@@ -27,7 +27,9 @@
  *    outside a batch they take effect before the call returns;
  *  - reads (p2m_be_entry) say what the hardware walks now, not what a
  *    batch still holds.
- * Single-threaded: the core calls these with the p2m not in use elsewhere.
+ * Concurrency (docs/concurrency.md): the core takes p2m_be_lock() around
+ * every change but a store into a private leaf, and calls the others
+ * with it held, or at boot and suspend with no other CPU running.
  */
 #ifndef PVMM_P2M_BACKEND_H
 #define PVMM_P2M_BACKEND_H
@@ -94,6 +96,17 @@ mfn_t p2m_be_entry(mfn_t table, unsigned int index, bool *writable);
 int p2m_be_set_entry(mfn_t table, unsigned int level, unsigned long pos,
                      mfn_t child, bool writable);
 
+/*
+ * The writers' lock: a sleeping or spinning mutex; the core never takes it
+ * twice.  Linux: a spinlock (p2m_update_lock); a BSD: a mutex.
+ */
+void p2m_be_lock(void);
+void p2m_be_unlock(void);
+/* Does this CPU hold it?  (A lookup by the writer does not wait.) */
+bool p2m_be_writing(void);
+/* A pause while waiting for another CPU (cpu_relax). */
+void p2m_be_relax(void);
+
 /* Makes l3 the p2m's top: maps the whole array at P2M_BASE. */
 int p2m_be_install(mfn_t l3);
 
@@ -102,9 +115,12 @@ void p2m_be_batch_begin(void);
 /* Issues what the batch holds (even when nested); 0 or the first error. */
 int p2m_be_batch_end(void);
 
-/* Drops chunk's translation from the TLB.  May be queued. */
+/*
+ * Drops chunk's translation from the TLB of every CPU that may hold it
+ * (every CPU: the array is mapped in the kernel half).  May be queued.
+ */
 int p2m_be_flush_chunk(unsigned long chunk);
-/* Drops every translation (a whole range changed).  May be queued. */
+/* The same for every translation (a whole range changed). */
 int p2m_be_flush_all(void);
 
 /* The p2m_generation word the tools watch (shared_info on Xen). */

@@ -59,9 +59,20 @@ mfn_t p2m_l1_of(unsigned long c);
 /* Lookups past p2m_size and in shared chunks (the slow path). */
 unsigned long p2m_linear_resolve(unsigned long pfn);
 
-/* p2m_generation odd while the structure changes (docs/p2m.md). */
+/*
+ * p2m_generation odd while the structure changes (docs/p2m.md); begin
+ * also waits until no lock-free store is in flight.  Only with the p2m
+ * lock held (or no other CPU running).
+ */
 void p2m_generation_begin(void);
 void p2m_generation_end(void);
+
+/*
+ * Around a store made without the lock: begin is false (and counts
+ * nothing) while the structure is changing; then take the lock.
+ */
+bool p2m_store_begin(void);
+void p2m_store_end(void);
 
 /*
  * Visits the structure below the L3, skipping what is shared: the

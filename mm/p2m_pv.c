@@ -22,6 +22,7 @@
 #include <pvmm/shared_info.h>
 #include <pvmm/hypercall.h>
 #include <pvmm/printk.h>
+#include <pvmm/spinlock.h>
 
 void p2m_be_log(const char *fmt, ...)
 {
@@ -150,10 +151,38 @@ int p2m_be_batch_end(void)
     return rc ? rc : mc_flush();
 }
 
+static struct spinlock p2m_lock = SPINLOCK_INIT("p2m", LOCK_ORDER_P2M);
+
+void p2m_be_lock(void)
+{
+    spin_lock(&p2m_lock);
+}
+
+void p2m_be_unlock(void)
+{
+    spin_unlock(&p2m_lock);
+}
+
+bool p2m_be_writing(void)
+{
+    return spin_is_mine(&p2m_lock);
+}
+
+void p2m_be_relax(void)
+{
+    asm volatile ( "pause" ::: "memory" );
+}
+
+/*
+ * Every vCPU runs on a tree that shares the kernel half, so any of them
+ * may hold a translation of the array: the flushes are Xen's _ALL kinds,
+ * which reach the CPUs this domain's vCPUs have run on since their last
+ * flush, and no others.
+ */
 int p2m_be_flush_chunk(unsigned long chunk)
 {
     struct mmuext_op flush = {
-        .cmd = MMUEXT_INVLPG_LOCAL,
+        .cmd = MMUEXT_INVLPG_ALL,
         .arg1.linear_addr = P2M_BASE + chunk * PAGE_SIZE,
     };
     int rc = mc_mmuext(&flush);

@@ -22,6 +22,12 @@
  *    remembered and p2m_trim() tries its collapse again;
  *  - structure changes happen with p2m_generation odd; a store into a
  *    private leaf needs no generation change (the tools read it as is).
+ *
+ * Concurrency (docs/concurrency.md): a store into a leaf that is private
+ * takes no lock (p2m_store_begin/end keep structure changes out while it
+ * runs); everything else runs under the p2m lock, structure changes with
+ * the generation odd.  Callers own their pfns: two vCPUs never set the
+ * same pfn at once (the count of populated entries would be off).
  */
 #include "p2m_internal.h"
 
@@ -192,15 +198,25 @@ static int collapse_tables(unsigned long c)
     return 0;
 }
 
-/* Chunk c's private leaf back onto the shared leaf of kind k. */
-static int collapse_chunk(unsigned long c, enum p2m_kind k)
+static enum p2m_kind leaf_kind(unsigned long c);
+
+/*
+ * Chunk c's private leaf back onto the shared leaf of its kind, if it is
+ * all one kind once no lock-free store is in flight: one may have landed
+ * since the caller looked.
+ */
+static int collapse_chunk(unsigned long c)
 {
     mfn_t l1 = p2m_l1_of(c);
     mfn_t leaf = p2m_be_entry(l1, c % P2M_PER_PAGE, NULL);
+    enum p2m_kind k;
     int rc = -XEN_EBUSY;
 
     p2m_generation_begin();
-    if ( unlinked(l1, 1, c, p2m_shared_leaf(k), leaf) )
+    k = leaf_kind(c);
+    if ( k == KIND_REAL )
+        rc = 0;
+    else if ( unlinked(l1, 1, c, p2m_shared_leaf(k), leaf) )
     {
         (void)p2m_frames_set_leaf(c, p2m_shared_leaf(k));   /* no alloc */
         p2m_be_page_free(leaf);
@@ -318,11 +334,17 @@ static enum write_kind write_kind(unsigned long p, unsigned long entry,
 
 static unsigned long *const linear = (unsigned long *)P2M_BASE;
 
-/* The one store into a private leaf; keeps the populated count. */
+/*
+ * The one store into a private leaf; keeps the populated count, which
+ * stores into other pfns change at the same time.
+ */
 static void store(unsigned long p, unsigned long entry)
 {
-    p2m_nr_populated += p2m_entry_is_populated(entry);
-    p2m_nr_populated -= p2m_entry_is_populated(linear[p]);
+    long delta = (long)p2m_entry_is_populated(entry) -
+                 (long)p2m_entry_is_populated(linear[p]);
+
+    if ( delta )
+        __atomic_add_fetch(&p2m_nr_populated, delta, __ATOMIC_RELAXED);
     WRITE_ONCE(linear[p], entry);
 }
 
@@ -340,15 +362,15 @@ static enum p2m_kind leaf_kind(unsigned long c)
     return k;
 }
 
-/* After a store: a leaf back to one shared kind returns to that page. */
+/*
+ * After a store: a leaf back to one shared kind returns to that page.
+ * With the lock held; collapse_chunk() looks again.
+ */
 static void maybe_collapse(unsigned long c, unsigned long entry)
 {
-    enum p2m_kind k;
-
-    if ( p2m_entry_is_populated(entry) )
+    if ( p2m_entry_is_populated(entry) || leaf_kind(c) == KIND_REAL )
         return;
-    k = leaf_kind(c);
-    if ( k != KIND_REAL && collapse_chunk(c, k) )
+    if ( collapse_chunk(c) )
         remember_collapse(c);
 }
 
@@ -373,14 +395,31 @@ static int set_structure(unsigned long p, unsigned long entry)
     return rc;
 }
 
-int p2m_set(pfn_t pfn, unsigned long entry)
+/*
+ * The store without the lock, if pfn's leaf is private and no structure
+ * change is under way; true if it was made.  A store that may leave the
+ * leaf all one kind is not made here: its collapse needs the lock.
+ */
+static bool store_lock_free(unsigned long p, unsigned long entry)
 {
-    unsigned long p = pfn_x(pfn);
-    enum p2m_kind k;
-    int rc = check_set(p, entry);
+    bool stored = false;
 
-    if ( rc )
-        return rc;
+    if ( !p2m_entry_is_populated(entry) || !p2m_store_begin() )
+        return false;
+    if ( p < READ_ONCE(p2m_size) &&
+         p2m_leaf_kind_of(p2m_chunk_leaf(CHUNK_OF(p))) == KIND_REAL )
+    {
+        store(p, entry);
+        stored = true;
+    }
+    p2m_store_end();
+    return stored;
+}
+
+static int set_locked(unsigned long p, unsigned long entry)
+{
+    enum p2m_kind k;
+
     if ( p >= p2m_size )
         /* Past the size every pfn reads what is unwritten already. */
         return entry == p2m_kind_entry(p2m_unwritten_kind(), p)
@@ -396,6 +435,19 @@ int p2m_set(pfn_t pfn, unsigned long entry)
     default:
         return set_structure(p, entry);
     }
+}
+
+int p2m_set(pfn_t pfn, unsigned long entry)
+{
+    unsigned long p = pfn_x(pfn);
+    int rc = check_set(p, entry);
+
+    if ( rc || store_lock_free(p, entry) )
+        return rc;
+    p2m_be_lock();
+    rc = set_locked(p, entry);
+    p2m_be_unlock();
+    return rc;
 }
 
 /*
@@ -458,13 +510,16 @@ void p2m_trim(void)
 
     if ( !p2m_size )
         return;
+    p2m_be_lock();
     retry_collapses();
     p2m_walk(&w);
     size = MAX(p2m_built_size, end * P2M_PER_PAGE);
-    if ( size >= p2m_size )
-        return;
-    p2m_generation_begin();
-    p2m_size = size;
-    p2m_frames_set_size(size);
-    p2m_generation_end();
+    if ( size < p2m_size )
+    {
+        p2m_generation_begin();
+        p2m_size = size;
+        p2m_frames_set_size(size);
+        p2m_generation_end();
+    }
+    p2m_be_unlock();
 }

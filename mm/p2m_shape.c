@@ -162,19 +162,79 @@ mfn_t p2m_chunk_leaf(unsigned long c)
  * and a domU's foreign mfn is never taken for an identity pfn of its
  * own.  Inside, the backing page tells which INVALID.
  */
-unsigned long p2m_linear_resolve(unsigned long pfn)
+static unsigned long resolve_once(unsigned long pfn)
 {
-    if ( pfn >= p2m_size )
+    unsigned long e;
+
+    if ( pfn >= READ_ONCE(p2m_size) )
         return p2m_kind_entry(p2m_unwritten_kind(), pfn);
+    e = READ_ONCE(((unsigned long *)P2M_BASE)[pfn]);
+    if ( e != INVALID_P2M_ENTRY )
+        return e;                   /* stored since the fast path looked */
     if ( p2m_leaf_kind_of(p2m_chunk_leaf(CHUNK_OF(pfn))) == KIND_IDENTITY )
         return IDENTITY_FRAME(pfn);
     return INVALID_P2M_ENTRY;
 }
 
+/*
+ * The array's INVALID and the page behind it are two reads: a collapse
+ * or a privatise on another CPU between them would pair the shared
+ * page's INVALID with the new leaf's kind (the test that found it read
+ * "missing" for a pfn that was identity throughout).  So this is a
+ * seqlock read: with the generation even and unchanged around both
+ * reads, nothing moved between them; the CPU changing the structure
+ * itself (the lock holder) reads its own work as it stands.
+ */
+unsigned long p2m_linear_resolve(unsigned long pfn)
+{
+    const volatile unsigned long *gen = p2m_be_generation();
+    bool writer = p2m_be_writing();
+    unsigned long g, e;
+
+    for ( ;; )
+    {
+        while ( ((g = *gen) & 1) && !writer )
+            p2m_be_relax();
+        rmb();
+        e = resolve_once(pfn);
+        rmb();
+        if ( writer || *gen == g )
+            return e;
+    }
+}
+
+/*
+ * Lock-free stores in flight (p2m_set.c).  A structure change makes the
+ * generation odd, then waits for this to reach 0; a store counts itself
+ * in, then backs off to the lock if the generation is odd.  Each side
+ * writes its word before it reads the other's, with a full barrier
+ * between (the one reordering x86 does is a load before an older store),
+ * so at least one of them sees the other: no store lands in a leaf that
+ * a structure change is about to free, and no store sees the structure
+ * half changed.
+ */
+static unsigned long stores_in_flight;
+
+bool p2m_store_begin(void)
+{
+    __atomic_add_fetch(&stores_in_flight, 1, __ATOMIC_SEQ_CST);
+    if ( !(READ_ONCE(*p2m_be_generation()) & 1) )
+        return true;
+    p2m_store_end();
+    return false;
+}
+
+void p2m_store_end(void)
+{
+    __atomic_sub_fetch(&stores_in_flight, 1, __ATOMIC_RELEASE);
+}
+
 void p2m_generation_begin(void)
 {
     (*p2m_be_generation())++;
-    wmb();
+    mb();
+    while ( __atomic_load_n(&stores_in_flight, __ATOMIC_ACQUIRE) )
+        p2m_be_relax();
 }
 
 void p2m_generation_end(void)

@@ -121,9 +121,11 @@ int p2m_core_resume(unsigned long *rederived)
          (rc = refill_shared_tables()) != 0 ||
          (rc = p2m_frames_resume(rederived)) != 0 )
         return rc;
+    p2m_be_lock();
     p2m_generation_begin();
     p2m_be_publish_linear(p2m_frames_linear_published());
     p2m_frames_set_size(p2m_size);
     p2m_generation_end();
+    p2m_be_unlock();
     return 0;
 }

@@ -208,14 +208,3 @@ int pt_free_tree(mfn_t root)
     }
     return pt_walk_tree(root, 4, &free_private_visit);
 }
-
-int pt_switch(mfn_t root)
-{
-    struct mmuext_op op = {
-        .cmd = MMUEXT_NEW_BASEPTR,
-        .arg1.mfn = mfn_x(root),
-    };
-    int rc = mc_mmuext(&op);
-
-    return rc ? rc : mc_flush();
-}

@@ -135,8 +135,28 @@ int pt_unpin(mfn_t root);
  */
 int pt_pin_all(pfn_t *pinned, unsigned int max, unsigned int *count);
 
-/* MMUEXT_NEW_BASEPTR: switch to root (pinned). */
+/*
+ * Switching and flushing (mm/pt_flush.c).  pt_switch: MMUEXT_NEW_BASEPTR
+ * to root (pinned), noting which tree this vCPU runs.
+ */
 int pt_switch(mfn_t root);
+/* The root vCPU vcpu last switched to (the kernel's until it switches). */
+mfn_t pt_running_root(unsigned int vcpu);
+
+/*
+ * The vCPUs (bit v for vCPU v) that may hold a translation of va in
+ * root's tree: all of them for a slot every tree shares with the
+ * kernel's, else those running root.
+ */
+unsigned long pt_flush_mask(mfn_t root, unsigned long va);
+
+/*
+ * Unmaps va in root's tree and drops its translation from exactly the
+ * vCPUs pt_flush_mask() names (MMUEXT_INVLPG_LOCAL, _MULTI or _ALL).
+ * 0, -XEN_ENOENT if nothing was mapped there, or Xen's error.  The L1
+ * stays.  Two vCPUs must not change one tree's entries at once.
+ */
+int pt_unmap_page(mfn_t root, unsigned long va);
 
 /*
  * Per-frame pagetable roles (mm/pt_hooks.c).

@@ -47,6 +47,7 @@ static inline bool pfn_eq(pfn_t a, pfn_t b) { return a.pfn == b.pfn; }
 #define barrier()       asm volatile ( "" ::: "memory" )
 #define wmb()           barrier()   /* x86 stores are not reordered */
 #define rmb()           barrier()   /* x86 loads are not reordered */
+/* A store then a load of another word: the one reordering x86 does. */
 #define mb()            asm volatile ( "mfence" ::: "memory" )
 
 #define READ_ONCE(x)    (*(const volatile typeof(x) *)&(x))

@@ -767,6 +767,35 @@ static int submit(struct op op)
     return 0;
 }
 
+/*
+ * The writers' lock: one thread here, so it only checks that the core
+ * never takes it twice nor releases it unheld.
+ */
+static bool p2m_locked;
+
+void p2m_be_lock(void)
+{
+    if ( p2m_locked )
+        refuse("p2m_be_lock: taken twice");
+    p2m_locked = true;
+}
+
+void p2m_be_unlock(void)
+{
+    if ( !p2m_locked )
+        refuse("p2m_be_unlock: not held");
+    p2m_locked = false;
+}
+
+bool p2m_be_writing(void)
+{
+    return p2m_locked;
+}
+
+void p2m_be_relax(void)
+{
+}
+
 void p2m_be_batch_begin(void)
 {
     depth++;
