@@ -58,7 +58,7 @@ SRCS := boot/head.S boot/notes.S \
         xen/hold.c \
         xen/multicall.c xen/memory.c \
         mm/mm.c mm/frame.c mm/bootmap.c mm/pmap.c mm/pmap_report.c \
-        mm/frame_map.c mm/pt.c mm/pt_walk.c \
+        mm/frame_map.c mm/pt.c mm/pt_walk.c mm/pt_flush.c \
         mm/pt_hooks.c mm/pt_pin.c mm/mmu_lazy.c mm/directmap.c \
         mm/p2m_lookup.c mm/p2m_m2p.c mm/p2m_tree.c mm/p2m_boot.c mm/p2m_e820.c \
         mm/p2m_shape.c mm/p2m_revector.c mm/p2m_set.c mm/p2m_frames.c \
@@ -74,6 +74,7 @@ SRCS := boot/head.S boot/notes.S \
         tests/guest/test_selftest.c tests/guest/test_events.c \
         tests/guest/test_xenstore.c tests/guest/test_suspend.c \
         tests/guest/test_smp.c tests/guest/test_spinlock.c \
+        tests/guest/test_smp_mm.c \
         tests/bench/bench.c tests/bench/bench_p2m.c tests/bench/bench_pin.c \
         tests/bench/bench_p2m_memory.c \
         tests/bench/bench_mm.c tests/bench/bench_balloon.c
