@@ -17,7 +17,11 @@
  * A shortfall is reported with the numbers and the reservation, never
  * hidden, and leaves every structure consistent (the p2m auditor checks).
  *
- * Not locked: one vcpu.
+ * Any vCPU may balloon, and two at once: each has its own batch (the
+ * extent list Xen reads and writes, and its pfns); what they share, the
+ * p2m and the allocator, has its own locks, and the counts are atomic.
+ * A caller owns the pfns it names: two vCPUs never release or populate
+ * the same pfn at once.
  */
 #include <pvmm/balloon.h>
 #include <pvmm/frame.h>
@@ -28,10 +32,26 @@
 #include <pvmm/memory.h>
 #include <pvmm/printk.h>
 #include <pvmm/panic.h>
+#include <pvmm/smp.h>
 
 static struct balloon_stats stats;
-static xen_pfn_t frames[BALLOON_BATCH];     /* extent lists Xen reads/writes */
-static pfn_t batch_pfns[BALLOON_BATCH];
+
+struct balloon_batch {
+    xen_pfn_t frames[BALLOON_BATCH];        /* the extent list Xen reads/writes */
+    pfn_t pfns[BALLOON_BATCH];
+};
+
+static struct balloon_batch batches[SMP_MAX_VCPUS];
+
+static struct balloon_batch *my_batch(void)
+{
+    return &batches[smp_vcpu_id()];
+}
+
+static void count(unsigned long *counter, unsigned long n)
+{
+    __atomic_add_fetch(counter, n, __ATOMIC_RELAXED);
+}
 
 const struct balloon_stats *balloon_get_stats(void)
 {
@@ -41,8 +61,10 @@ const struct balloon_stats *balloon_get_stats(void)
 /* Every reservation hypercall the balloon makes, counted. */
 static long reservation_op(unsigned int cmd, unsigned long n)
 {
-    stats.hypercalls++;
-    return xen_reservation_op(cmd, frames, n);
+    struct balloon_batch *b = my_batch();
+
+    count(&stats.hypercalls, 1);
+    return xen_reservation_op(cmd, b->frames, n);
 }
 
 static void print_reservation(void)
@@ -70,12 +92,13 @@ static int set_aliases(const pfn_t *pfns, unsigned long n,
 static void release_undo(const pfn_t *pfns, unsigned long from,
                          unsigned long n, bool to_allocator)
 {
+    struct balloon_batch *b = my_batch();
     unsigned long i;
 
     for ( i = from; i < n; i++ )
-        if ( p2m_set(pfns[i], frames[i]) )
+        if ( p2m_set(pfns[i], b->frames[i]) )
             panic("balloon: cannot restore pfn %#lx -> mfn %#lx",
-                  pfn_x(pfns[i]), frames[i]);
+                  pfn_x(pfns[i]), b->frames[i]);
     if ( set_aliases(pfns + from, n - from, ALIAS_RW) )
         panic("balloon: cannot remap pfns after a short release");
     if ( to_allocator )
@@ -86,13 +109,14 @@ static void release_undo(const pfn_t *pfns, unsigned long from,
 static int release_batch(const pfn_t *pfns, unsigned long n,
                          bool from_allocator, unsigned long *done)
 {
+    struct balloon_batch *b = my_batch();
     unsigned long i;
     long ret;
     int rc;
 
     *done = 0;
     for ( i = 0; i < n; i++ )
-        frames[i] = mfn_x(pfn_to_mfn(pfns[i]));
+        b->frames[i] = mfn_x(pfn_to_mfn(pfns[i]));
     if ( (rc = set_aliases(pfns, n, ALIAS_NONE)) != 0 )
     {
         release_undo(pfns, 0, n, from_allocator);
@@ -105,10 +129,10 @@ static int release_batch(const pfn_t *pfns, unsigned long n,
 
     ret = reservation_op(XENMEM_decrease_reservation, n);
     *done = ret < 0 ? 0 : (unsigned long)ret;
-    stats.released += *done;
+    count(&stats.released, *done);
     if ( *done == n )
         return 0;
-    stats.short_calls++;
+    count(&stats.short_calls, 1);
     printk("balloon: Xen took %lu of %lu frames (rc %ld)\n", *done, n, ret);
     release_undo(pfns, *done, n, from_allocator);
     return ret < 0 ? (int)ret : -XEN_EBUSY;
@@ -116,6 +140,7 @@ static int release_batch(const pfn_t *pfns, unsigned long n,
 
 int balloon_release(unsigned long n, pfn_t *pfns, unsigned long *done)
 {
+    struct balloon_batch *b = my_batch();
     unsigned long k, got, d, i;
     int rc = 0;
 
@@ -124,13 +149,13 @@ int balloon_release(unsigned long n, pfn_t *pfns, unsigned long *done)
         k = MIN(n - *done, BALLOON_BATCH);
         for ( got = 0; got < k; got++ )
         {
-            batch_pfns[got] = frame_alloc();
-            if ( pfn_eq(batch_pfns[got], INVALID_PFN) )
+            b->pfns[got] = frame_alloc();
+            if ( pfn_eq(b->pfns[got], INVALID_PFN) )
                 break;
         }
-        rc = release_batch(batch_pfns, got, true, &d);
+        rc = release_batch(b->pfns, got, true, &d);
         for ( i = 0; pfns && i < d; i++ )
-            pfns[*done + i] = batch_pfns[i];
+            pfns[*done + i] = b->pfns[i];
         if ( !rc && got < k )
         {
             printk("balloon: only %lu of the %lu frames asked for were "
@@ -167,9 +192,11 @@ int balloon_release_pfns(const pfn_t *pfns, unsigned long n,
 /* Gives one frame Xen just populated straight back (p2m_set failed). */
 static void populate_undo(unsigned long i)
 {
-    frames[0] = frames[i];
+    struct balloon_batch *b = my_batch();
+
+    b->frames[0] = b->frames[i];
     if ( reservation_op(XENMEM_decrease_reservation, 1) != 1 )
-        panic("balloon: cannot give back mfn %#lx", frames[i]);
+        panic("balloon: cannot give back mfn %#lx", b->frames[i]);
 }
 
 /*
@@ -179,74 +206,77 @@ static void populate_undo(unsigned long i)
  */
 static void populate_unrecord(unsigned long n)
 {
+    struct balloon_batch *b = my_batch();
     unsigned long i;
 
-    if ( set_aliases(batch_pfns, n, ALIAS_NONE) )
+    if ( set_aliases(b->pfns, n, ALIAS_NONE) )
         panic("balloon: cannot unmap %lu frames that failed to map", n);
     for ( i = 0; i < n; i++ )
     {
-        if ( p2m_set(batch_pfns[i], p2m_unpopulated_entry(batch_pfns[i])) )
+        if ( p2m_set(b->pfns[i], p2m_unpopulated_entry(b->pfns[i])) )
             panic("balloon: cannot mark pfn %#lx unpopulated again",
-                  pfn_x(batch_pfns[i]));
+                  pfn_x(b->pfns[i]));
         populate_undo(i);
     }
 }
 
 /*
- * Records Xen's frames for batch_pfns[0, n) in the p2m and maps them;
+ * Records Xen's frames for the batch's pfns[0, n) in the p2m and maps them;
  * returns how many are now usable, in order.  Frames that cannot be
  * recorded, or a batch whose aliases cannot be mapped, go back to Xen:
  * a frame is either populated and mapped, or not ours at all.
  */
 static unsigned long populate_record(unsigned long n, int *rc)
 {
+    struct balloon_batch *b = my_batch();
     unsigned long i, j;
 
     *rc = 0;
     for ( i = 0; i < n && !*rc; i++ )
-        *rc = p2m_set(batch_pfns[i], frames[i]);
+        *rc = p2m_set(b->pfns[i], b->frames[i]);
     if ( *rc )
-        i--;                        /* batch_pfns[i] was not recorded */
+        i--;                        /* pfns[i] was not recorded */
     for ( j = i; j < n; j++ )
         populate_undo(j);
-    if ( !*rc && (*rc = set_aliases(batch_pfns, i, ALIAS_RW)) != 0 )
+    if ( !*rc && (*rc = set_aliases(b->pfns, i, ALIAS_RW)) != 0 )
     {
         printk("balloon: cannot map %lu populated frames: %d\n", i, *rc);
         populate_unrecord(i);
         return 0;
     }
     for ( j = 0; j < i; j++ )
-        if ( pfn_x(batch_pfns[j]) < frame_total() )
-            frame_free(batch_pfns[j]);
+        if ( pfn_x(b->pfns[j]) < frame_total() )
+            frame_free(b->pfns[j]);
     return i;
 }
 
 static int populate_batch(unsigned long n, unsigned long *done)
 {
+    struct balloon_batch *b = my_batch();
     unsigned long i;
     long ret;
     int rc = 0;
 
     for ( i = 0; i < n; i++ )
     {
-        if ( pfn_x(batch_pfns[i]) >= P2M_MAX_PFNS ||
-             p2m_is_populated(batch_pfns[i]) )
+        if ( pfn_x(b->pfns[i]) >= P2M_MAX_PFNS ||
+             p2m_is_populated(b->pfns[i]) )
         {
             printk("balloon: cannot populate pfn %#lx: %s\n",
-                   pfn_x(batch_pfns[i]),
-                   p2m_is_populated(batch_pfns[i]) ? "it has a frame"
+                   pfn_x(b->pfns[i]),
+                   p2m_is_populated(b->pfns[i]) ? "it has a frame"
                                                    : "beyond the p2m");
             *done = 0;
             return -XEN_EINVAL;
         }
-        frames[i] = pfn_x(batch_pfns[i]);
+        b->frames[i] = pfn_x(b->pfns[i]);
     }
     ret = reservation_op(XENMEM_populate_physmap, n);
     *done = populate_record(ret < 0 ? 0 : (unsigned long)ret, &rc);
-    stats.populated += *done;
+    count(&stats.populated, *done);
     if ( *done == n )
         return rc;
-    stats.short_calls++;
+    count(&stats.short_calls, 1);
     printk("balloon: Xen populated %lu of %lu frames (rc %ld)\n",
            ret < 0 ? 0 : ret, n, ret);
     print_reservation();
@@ -255,6 +285,7 @@ static int populate_batch(unsigned long n, unsigned long *done)
 
 int balloon_populate(pfn_t first, unsigned long n, unsigned long *done)
 {
+    struct balloon_batch *b = my_batch();
     unsigned long k, i, d;
     int rc = 0;
 
@@ -262,7 +293,7 @@ int balloon_populate(pfn_t first, unsigned long n, unsigned long *done)
     {
         k = MIN(n - *done, BALLOON_BATCH);
         for ( i = 0; i < k; i++ )
-            batch_pfns[i] = _pfn(pfn_x(first) + *done + i);
+            b->pfns[i] = _pfn(pfn_x(first) + *done + i);
         rc = populate_batch(k, &d);
     }
     return rc;
@@ -271,6 +302,7 @@ int balloon_populate(pfn_t first, unsigned long n, unsigned long *done)
 int balloon_populate_list(const pfn_t *pfns, unsigned long n,
                           unsigned long *done)
 {
+    struct balloon_batch *b = my_batch();
     unsigned long k, i, d;
     int rc = 0;
 
@@ -278,7 +310,7 @@ int balloon_populate_list(const pfn_t *pfns, unsigned long n,
     {
         k = MIN(n - *done, BALLOON_BATCH);
         for ( i = 0; i < k; i++ )
-            batch_pfns[i] = pfns[*done + i];
+            b->pfns[i] = pfns[*done + i];
         rc = populate_batch(k, &d);
     }
     return rc;

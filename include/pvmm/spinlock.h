@@ -28,12 +28,10 @@ struct spinlock {
 
 /*
  * The kernel's locks, in the one order a vCPU may take them
- * (docs/concurrency.md): an operation that balloons takes the p2m lock
- * and then allocates; everything may print.
+ * (docs/concurrency.md): a p2m change allocates, which may map a frame
+ * through PMAP, and everything may print.
  */
 enum spin_order {
-    LOCK_ORDER_BALLOON = 20,        /* mm/balloon.c: one resize at a time */
-    LOCK_ORDER_PT_TREE = 30,        /* mm/pt_pin.c: pin, unpin, pin_all */
     LOCK_ORDER_P2M = 40,            /* the p2m's writers (mm/p2m_pv.c) */
     LOCK_ORDER_FRAME = 50,          /* the frame allocator */
     LOCK_ORDER_PMAP = 60,           /* PMAP's slots */

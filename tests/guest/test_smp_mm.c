@@ -23,6 +23,9 @@
 #include <pvmm/printk.h>
 #include <pvmm/lib.h>
 #include <pvmm/multicall.h>
+#include <pvmm/balloon.h>
+#include <pvmm/hypercall.h>
+#include <pvmm/directmap.h>
 
 #define WORK_TIMEOUT_NS     (600 * NSEC_PER_SEC)
 
@@ -521,6 +524,177 @@ TEST(smp, p2m_readers_see_no_torn_state)
     ASSERT_EQ(s1.private_leaves, s0.private_leaves);
     ASSERT_EQ(s1.private_l1, s0.private_l1);
     ASSERT_EQ(s1.private_l2, s0.private_l2);
+    ASSERT_EQ(free_or_kept(), kept0);
+    ASSERT_EQ(p2m_audit(), 0);
+}
+
+/* ---- the balloon on two vCPUs at once ---- */
+
+/* Xen's count of this domain's pages. */
+static long reservation(void)
+{
+    domid_t self = DOMID_SELF;
+
+    return HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
+}
+
+#define BALLOON_PAGES       256
+#define BALLOON_ROUNDS      4
+
+struct ballooner {
+    pfn_t own[BALLOON_PAGES];       /* what its own rounds released */
+    pfn_t handed[BALLOON_PAGES];    /* pfns vCPU 0 hands it to release */
+    unsigned long moved;            /* frames its rounds moved each way */
+    unsigned long released, populated;
+    unsigned long rounds_done, handed_out, released_flag, go;
+    int rc;
+};
+
+static struct ballooner ballooners[2];
+
+/* Spins (a sleep may reload this vCPU's cr3 and so hide a missing flush). */
+static bool spin_for_flag(const unsigned long *flag)
+{
+    uint64_t deadline = time_now_ns() + WORK_TIMEOUT_NS;
+
+    while ( !READ_ONCE(*flag) )
+    {
+        if ( time_now_ns() > deadline )
+            return false;
+        asm volatile ( "pause" ::: "memory" );
+    }
+    return true;
+}
+
+/* Out to Xen and back, BALLOON_ROUNDS times. */
+static int balloon_rounds(struct ballooner *b)
+{
+    unsigned long done, r;
+    int rc = 0;
+
+    for ( r = 0; !rc && r < BALLOON_ROUNDS; r++ )
+    {
+        rc = balloon_release(BALLOON_PAGES, b->own, &done);
+        b->moved += done;
+        if ( !rc )
+            rc = balloon_populate_list(b->own, done, &done);
+        b->moved += done;
+    }
+    return rc;
+}
+
+/*
+ * vCPU 1: its own rounds while vCPU 0 does its own; then it releases the
+ * pfns vCPU 0 hands it (vCPU 0 has read them all, so its TLB holds
+ * them), waits until vCPU 0 has checked they are gone, and populates
+ * them again.
+ */
+static void balloon_on_vcpu1(void *arg)
+{
+    struct ballooner *b = arg;
+    unsigned long done;
+
+    b->rc = balloon_rounds(b);
+    WRITE_ONCE(b->rounds_done, 1);
+    if ( b->rc || !spin_for_flag(&b->handed_out) )
+        return;
+    b->rc = balloon_release_pfns(b->handed, BALLOON_PAGES, &done);
+    b->released = done;
+    WRITE_ONCE(b->released_flag, 1);
+    if ( b->rc || !spin_for_flag(&b->go) )
+        return;
+    b->rc = balloon_populate_list(b->handed, BALLOON_PAGES, &done);
+    b->populated = done;
+}
+
+/* pfn's frame, per Xen's M2P, maps back to pfn; and it takes a store. */
+static bool backed_and_mapped(pfn_t pfn)
+{
+    mfn_t m = pfn_to_mfn(pfn);
+    struct exc_fault f;
+    uint64_t val;
+
+    if ( mfn_eq(m, INVALID_MFN) || p2m_m2p_raw(m) != pfn_x(pfn) )
+        return false;
+    if ( exc_probe_write(directmap_va(pfn), 0x6a11007UL, &f) ||
+         exc_probe_read(directmap_va(pfn), &val, &f) )
+        return false;
+    return val == 0x6a11007UL;
+}
+
+/* Gives vCPU 1 pfns to release, each read once so this TLB holds it. */
+static void balloon_hand_out(struct ballooner *b)
+{
+    struct exc_fault f;
+    uint64_t val;
+    unsigned int i;
+
+    for ( i = 0; i < BALLOON_PAGES; i++ )
+    {
+        b->handed[i] = frame_alloc();
+        ASSERT_TRUE(!pfn_eq(b->handed[i], INVALID_PFN));
+        ASSERT_TRUE(!exc_probe_read(directmap_va(b->handed[i]), &val, &f));
+    }
+    WRITE_ONCE(b->handed_out, 1);
+}
+
+/* How many of vCPU 1's released pfns still read through this TLB. */
+static unsigned long still_readable(const struct ballooner *b)
+{
+    struct exc_fault f;
+    uint64_t val;
+    unsigned long n = 0, i;
+
+    for ( i = 0; i < BALLOON_PAGES; i++ )
+        n += !exc_probe_read(directmap_va(b->handed[i]), &val, &f);
+    return n;
+}
+
+/*
+ * vCPU 0 and vCPU 1 release and populate at once, each its own frames;
+ * then vCPU 1 releases pfns vCPU 0 has just read.  At the end Xen's
+ * reservation, the allocator, the p2m's counts and the auditor must be
+ * as before, every pfn backed (Xen's M2P agrees) and writable, and vCPU
+ * 1's release must have reached vCPU 0's TLB: none of those pfns reads
+ * between the release and the populate.
+ */
+TEST(smp, balloon_concurrent)
+{
+    struct ballooner *b0 = &ballooners[0], *b1 = &ballooners[1];
+    unsigned long kept0 = free_or_kept(), readable, i;
+    long res0 = reservation();
+    struct p2m_stats s0, s1;
+    int rc0;
+
+    if ( !need_secondaries() )
+        return;
+    *b0 = (struct ballooner){ .rc = 0 };
+    *b1 = (struct ballooner){ .rc = 0 };
+    p2m_get_stats(&s0);
+    ASSERT_EQ(smp_start(1), 0);
+    ASSERT_EQ(smp_post(1, balloon_on_vcpu1, b1), 0);
+    rc0 = balloon_rounds(b0);
+    ASSERT_TRUE(spin_for_flag(&b1->rounds_done));
+    balloon_hand_out(b1);
+    ASSERT_TRUE(spin_for_flag(&b1->released_flag));
+    readable = still_readable(b1);
+    WRITE_ONCE(b1->go, 1);
+    ASSERT_EQ(smp_wait(1, WORK_TIMEOUT_NS), 0);
+    ASSERT_EQ(smp_stop(1), 0);
+
+    ASSERT_EQ(rc0, 0);
+    ASSERT_EQ(b1->rc, 0);
+    ASSERT_EQ(b0->moved, 2UL * BALLOON_PAGES * BALLOON_ROUNDS);
+    ASSERT_EQ(b1->moved, 2UL * BALLOON_PAGES * BALLOON_ROUNDS);
+    ASSERT_EQ(b1->released, BALLOON_PAGES);
+    ASSERT_EQ(b1->populated, BALLOON_PAGES);
+    ASSERT_EQ(readable, 0);
+    for ( i = 0; i < BALLOON_PAGES; i++ )
+        ASSERT_TRUE(backed_and_mapped(b1->handed[i]));
+    p2m_trim();
+    p2m_get_stats(&s1);
+    ASSERT_EQ(s1.populated, s0.populated);
+    ASSERT_EQ(reservation(), res0);
     ASSERT_EQ(free_or_kept(), kept0);
     ASSERT_EQ(p2m_audit(), 0);
 }
