@@ -23,6 +23,12 @@
  *
  * Both are idempotent: a pinned root is not pinned again, an unpinned
  * tree is not unpinned again.
+ *
+ * Concurrency: a pin or an unpin holds its tree's lock (one of
+ * PT_TREE_LOCKS, by the root's pfn), so two vCPUs pinning and unpinning
+ * one tree see each other's roles whole.  Distinct trees share only the
+ * kernel's slots, which are read-only for good and never walked into
+ * (the walk stops at a read-only page), so they need nothing more.
  */
 #include <pvmm/pt.h>
 #include <pvmm/p2m.h>
@@ -30,6 +36,18 @@
 #include <pvmm/multicall.h>
 #include <pvmm/printk.h>
 #include <pvmm/panic.h>
+#include <pvmm/spinlock.h>
+
+#define PT_TREE_LOCKS   16
+
+static struct spinlock tree_locks[PT_TREE_LOCKS] = {
+    [0 ... PT_TREE_LOCKS - 1] = SPINLOCK_INIT("pt tree", LOCK_ORDER_PT_TREE),
+};
+
+static struct spinlock *tree_lock(pfn_t root)
+{
+    return &tree_locks[pfn_x(root) % PT_TREE_LOCKS];
+}
 
 /*
  * Queues a read-only update for a table not read-only yet; below one that
@@ -113,9 +131,8 @@ static void pin_rollback(mfn_t root)
         panic("pt_pin(%#lx): cannot undo a refused pin", mfn_x(root));
 }
 
-int pt_pin(mfn_t root)
+static int pin_locked(mfn_t root, pfn_t pfn)
 {
-    pfn_t pfn = mfn_to_pfn(root);
     int rc;
 
     if ( pt_role(pfn) & PT_ROLE_PINNED )
@@ -130,6 +147,17 @@ int pt_pin(mfn_t root)
     }
     printk("pt_pin(%#lx): Xen refused: %d\n", mfn_x(root), rc);
     pin_rollback(root);
+    return rc;
+}
+
+int pt_pin(mfn_t root)
+{
+    pfn_t pfn = mfn_to_pfn(root);
+    int rc;
+
+    spin_lock(tree_lock(pfn));
+    rc = pin_locked(root, pfn);
+    spin_unlock(tree_lock(pfn));
     return rc;
 }
 
@@ -164,13 +192,10 @@ int pt_pin_all(pfn_t *pinned, unsigned int max, unsigned int *count)
     return rc;
 }
 
-int pt_unpin(mfn_t root)
+static int unpin_locked(mfn_t root, pfn_t pfn)
 {
-    pfn_t pfn = mfn_to_pfn(root);
     int rc;
 
-    if ( mfn_eq(root, pt_kernel_root()) )
-        return -XEN_EINVAL;         /* the kernel's own tree stays pinned */
     if ( !(pt_role(pfn) & (PT_ROLE_PINNED | PT_ROLE_RO)) )
         return 0;
     if ( (pt_role(pfn) & PT_ROLE_PINNED) &&
@@ -190,5 +215,18 @@ int pt_unpin(mfn_t root)
         printk("pt_unpin(%#lx): Xen refused: %d\n", mfn_x(root), rc);
         pt_walk_tree(root, 4, &resync_visit);
     }
+    return rc;
+}
+
+int pt_unpin(mfn_t root)
+{
+    pfn_t pfn = mfn_to_pfn(root);
+    int rc;
+
+    if ( mfn_eq(root, pt_kernel_root()) )
+        return -XEN_EINVAL;         /* the kernel's own tree stays pinned */
+    spin_lock(tree_lock(pfn));
+    rc = unpin_locked(root, pfn);
+    spin_unlock(tree_lock(pfn));
     return rc;
 }

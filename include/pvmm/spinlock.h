@@ -32,6 +32,7 @@ struct spinlock {
  * through PMAP, and everything may print.
  */
 enum spin_order {
+    LOCK_ORDER_PT_TREE = 30,        /* mm/pt_pin.c: pin and unpin, per tree */
     LOCK_ORDER_P2M = 40,            /* the p2m's writers (mm/p2m_pv.c) */
     LOCK_ORDER_FRAME = 50,          /* the frame allocator */
     LOCK_ORDER_PMAP = 60,           /* PMAP's slots */

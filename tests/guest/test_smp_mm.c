@@ -698,3 +698,189 @@ TEST(smp, balloon_concurrent)
     ASSERT_EQ(free_or_kept(), kept0);
     ASSERT_EQ(p2m_audit(), 0);
 }
+
+/* ---- pin, switch, unpin on several vCPUs ---- */
+
+#define RACE_TREES      10000   /* in all, shared among the vCPUs */
+#define RACE_VA         0x0000200000000000UL    /* L4 slot 64: private */
+#define RACE_MAX_VCPUS  4
+
+struct racer {
+    pfn_t data;                     /* what its trees map at RACE_VA */
+    uint64_t tag;
+    unsigned long rounds, target, wrong_reads, wrong_root;
+    int rc;
+    const char *step;
+};
+
+static struct racer racers[RACE_MAX_VCPUS];
+
+static bool race_failed(struct racer *r, int rc, const char *step)
+{
+    if ( !rc )
+        return false;
+    r->rc = rc;
+    r->step = step;
+    return true;
+}
+
+/* One tree: built, pinned, run on, left, unpinned and freed. */
+static bool race_round(struct racer *r)
+{
+    mfn_t root = pt_alloc(4);
+    struct exc_fault f;
+    uint64_t val = 0;
+
+    if ( mfn_eq(root, INVALID_MFN) )
+        return !race_failed(r, -XEN_ENOMEM, "pt_alloc");
+    if ( race_failed(r, pt_map_page(root, RACE_VA, pfn_to_mfn(r->data),
+                                    PTE_KERNEL_RO | pte_nx), "map") ||
+         race_failed(r, pt_pin(root), "pin") ||
+         race_failed(r, pt_switch(root), "switch") )
+        return false;
+    if ( exc_probe_read((const void *)RACE_VA, &val, &f) || val != r->tag )
+        r->wrong_reads++;
+    if ( !mfn_eq(pt_running_root(smp_vcpu_id()), root) )
+        r->wrong_root++;
+    return !race_failed(r, pt_switch(pt_kernel_root()), "switch back") &&
+           !race_failed(r, pt_unpin(root), "unpin") &&
+           !race_failed(r, pt_free_tree(root), "free");
+}
+
+static void race(void *arg)
+{
+    struct racer *r = arg;
+
+    while ( r->rounds < r->target && race_round(r) )
+        r->rounds++;
+}
+
+/* Pfns with a pagetable role, and free frames some alias maps read-only. */
+static void race_leaks(unsigned long *tables, unsigned long *ro_free)
+{
+    unsigned long pfn;
+
+    *tables = *ro_free = 0;
+    for ( pfn = 0; pfn < frame_total(); pfn++ )
+    {
+        *tables += (pt_role(_pfn(pfn)) & PT_ROLE_LEVEL_MASK) != 0;
+        *ro_free += frame_is_free(_pfn(pfn)) &&
+                    pt_any_alias_read_only(_pfn(pfn));
+    }
+}
+
+/*
+ * Every vCPU (up to 4) builds, pins, switches to, reads through, leaves,
+ * unpins and frees trees of its own that share the kernel half, over and
+ * over, all at once.  Each read must see its own vCPU's page; at the end
+ * no frame, no pagetable role and no read-only alias of a free frame is
+ * left over.
+ */
+TEST(smp, pin_unpin_race)
+{
+    unsigned long free0 = frame_free_count(), tables0, ro0, tables1, ro1;
+    unsigned int n = MIN(smp_nr_vcpus(), RACE_MAX_VCPUS), i;
+    uint64_t t0 = time_now_ns();
+
+    if ( !need_secondaries() )
+        return;
+    race_leaks(&tables0, &ro0);
+    for ( i = 0; i < n; i++ )
+    {
+        racers[i] = (struct racer){ .data = frame_alloc(),
+                                    .tag = 0x7ace0000UL + i, .step = "",
+                                    .target = RACE_TREES / n };
+        ASSERT_TRUE(!pfn_eq(racers[i].data, INVALID_PFN));
+        *(uint64_t *)directmap_va(racers[i].data) = racers[i].tag;
+    }
+    for ( i = 1; i < n; i++ )
+    {
+        ASSERT_EQ(smp_start(i), 0);
+        ASSERT_EQ(smp_post(i, race, &racers[i]), 0);
+    }
+    race(&racers[0]);
+    for ( i = 1; i < n; i++ )
+    {
+        ASSERT_EQ(smp_wait(i, WORK_TIMEOUT_NS), 0);
+        ASSERT_EQ(smp_stop(i), 0);
+    }
+    printk("         %u vCPUs, %u trees each in %lu ms\n", n, RACE_TREES / n,
+           (unsigned long)((time_now_ns() - t0) / NSEC_PER_MSEC));
+    for ( i = 0; i < n; i++ )
+    {
+        if ( racers[i].rc )
+            printk("         vCPU %u: %s failed: %d\n", i, racers[i].step,
+                   racers[i].rc);
+        ASSERT_EQ(racers[i].rc, 0);
+        ASSERT_EQ(racers[i].rounds, RACE_TREES / n);
+        ASSERT_EQ(racers[i].wrong_reads, 0);
+        ASSERT_EQ(racers[i].wrong_root, 0);
+        frame_free(racers[i].data);
+    }
+    race_leaks(&tables1, &ro1);
+    ASSERT_EQ(tables1, tables0);
+    ASSERT_EQ(ro1, ro0);
+    ASSERT_EQ(frame_free_count(), free0);
+}
+
+struct pin_flipper {
+    mfn_t root;
+    unsigned long rounds;
+    int rc;
+};
+
+/* Pins and unpins one tree, as often as the other vCPU does. */
+static void pin_flip(void *arg)
+{
+    struct pin_flipper *p = arg;
+    int rc = 0;
+
+    for ( ; !rc && p->rounds < 2000; p->rounds++ )
+    {
+        rc = pt_pin(p->root);
+        rc = rc ? rc : pt_unpin(p->root);
+    }
+    p->rc = rc;
+}
+
+/*
+ * One tree pinned and unpinned by two vCPUs at once: each call must
+ * succeed (pin and unpin are idempotent, and serialised per tree), and
+ * after the last unpin the tree's pages are writable again (Xen lets us
+ * store into its root through the direct map) and nothing leaked.
+ */
+TEST(smp, pin_unpin_one_tree_from_two_vcpus)
+{
+    unsigned long free0 = frame_free_count(), tables0, ro0, tables1, ro1;
+    struct pin_flipper a = { .rc = 0 }, b = { .rc = 0 };
+    pfn_t data = frame_alloc();
+    struct exc_fault f;
+    uint64_t *e0;
+
+    if ( !need_secondaries() )
+    {
+        frame_free(data);
+        return;
+    }
+    race_leaks(&tables0, &ro0);
+    a.root = b.root = pt_alloc(4);
+    ASSERT_TRUE(!mfn_eq(a.root, INVALID_MFN) && !pfn_eq(data, INVALID_PFN));
+    ASSERT_EQ(pt_map_page(a.root, RACE_VA, pfn_to_mfn(data),
+                          PTE_KERNEL_RO | pte_nx), 0);
+    ASSERT_EQ(smp_start(1), 0);
+    ASSERT_EQ(smp_post(1, pin_flip, &b), 0);
+    pin_flip(&a);
+    ASSERT_EQ(smp_wait(1, WORK_TIMEOUT_NS), 0);
+    ASSERT_EQ(smp_stop(1), 0);
+    ASSERT_EQ(a.rc, 0);
+    ASSERT_EQ(b.rc, 0);
+    ASSERT_EQ(pt_unpin(a.root), 0);
+    e0 = directmap_va(mfn_to_pfn(a.root));
+    ASSERT_TRUE(!exc_probe_write(e0, *e0, &f));
+    ASSERT_EQ(pt_free_tree(a.root), 0);
+    frame_free(data);
+    race_leaks(&tables1, &ro1);
+    ASSERT_EQ(tables1, tables0);
+    ASSERT_EQ(ro1, ro0);
+    ASSERT_EQ(frame_free_count(), free0);
+}
