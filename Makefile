@@ -52,7 +52,8 @@ LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
 SRCS := boot/head.S boot/notes.S \
         arch/x86/entry.S arch/x86/probe.S arch/x86/setup.c \
         arch/x86/traps.c arch/x86/panic.c arch/x86/hypercall.c \
-        arch/x86/early_map.c arch/x86/cpu.c arch/x86/smp.c arch/x86/spinlock.c \
+        arch/x86/early_map.c arch/x86/cpu.c arch/x86/smp.c \
+        arch/x86/smp_park.c arch/x86/spinlock.c \
         xen/console.c xen/shared_info.c xen/time.c xen/sched.c \
         xen/events.c xen/xenstore.c xen/control.c xen/suspend.c \
         xen/hold.c \

@@ -69,6 +69,17 @@ int smp_post(unsigned int id, void (*fn)(void *arg), void *arg);
 int smp_wait(unsigned int id, uint64_t timeout_ns);
 
 /*
+ * Parking (arch/x86/smp_park.c), for work that must see nothing change:
+ * smp_quiesce() returns once every running secondary is parked (idle ones
+ * get a parking call; a busy one parks at its next smp_park_point()), or
+ * -XEN_ETIMEDOUT after releasing them; smp_unquiesce() releases them.
+ * vCPU 0 only.  Long-running calls reach smp_park_point() between steps.
+ */
+int smp_quiesce(uint64_t timeout_ns);
+void smp_unquiesce(void);
+void smp_park_point(void);
+
+/*
  * The IPI event channel that rings vCPU id's doorbell (bound to it with
  * EVTCHNOP_bind_ipi), or 0 if it was never started.  For tests.
  */

@@ -884,3 +884,97 @@ TEST(smp, pin_unpin_one_tree_from_two_vcpus)
     ASSERT_EQ(ro1, ro0);
     ASSERT_EQ(frame_free_count(), free0);
 }
+
+/* ---- the auditor with the others parked ---- */
+
+#define AUDITS      10
+
+struct churner {
+    unsigned long first_pfn, ops, stop;
+    int rc;
+};
+
+static struct churner churners[TORN_MAX_WRITERS];
+
+/* Sets and clears its pfns until told to stop, parking when asked. */
+static void churn(void *arg)
+{
+    struct churner *c = arg;
+    unsigned long r, p;
+    int rc = 0;
+
+    for ( r = 0; !rc && !READ_ONCE(c->stop); r++ )
+    {
+        p = c->first_pfn + torn_hash(r) % (TORN_SPAN / TORN_STRIDE) *
+                           TORN_STRIDE;
+        rc = p2m_set(_pfn(p), torn_tag(p, r));
+        if ( !rc )
+            rc = p2m_set(_pfn(p), unwritten_entry(p));
+        WRITE_ONCE(c->ops, c->ops + 2);
+        smp_park_point();
+    }
+    c->rc = rc;
+}
+
+/* Waits (spinning) until every churner has done some more work. */
+static bool churners_moved(unsigned int n, const unsigned long *before)
+{
+    uint64_t deadline = time_now_ns() + 10 * NSEC_PER_SEC;
+    unsigned int i;
+
+    for ( i = 0; i < n; i++ )
+        while ( READ_ONCE(churners[i].ops) == before[i] )
+            if ( time_now_ns() > deadline )
+                return false;
+    return true;
+}
+
+/*
+ * Secondaries change the p2m without pause; vCPU 0 parks them, runs the
+ * auditor, and lets them go, AUDITS times.  While they are parked
+ * nothing moves (their op counts and the generation stay put) and the
+ * auditor finds nothing; in between they make progress.
+ */
+TEST(smp, auditor_runs_with_others_parked)
+{
+    unsigned long base = ROUNDUP(p2m_size, GIB_PFNS) + GIB_PFNS;
+    unsigned long ops[TORN_MAX_WRITERS], gen, a, i, kept0 = free_or_kept();
+    unsigned int n;
+    int audit_rc = 0;
+
+    if ( !need_secondaries() )
+        return;
+    n = MIN(smp_nr_vcpus() - 1, TORN_MAX_WRITERS);
+    for ( i = 0; i < n; i++ )
+    {
+        churners[i] = (struct churner){ .first_pfn = base + i };
+        ASSERT_EQ(smp_start(i + 1), 0);
+        ASSERT_EQ(smp_post(i + 1, churn, &churners[i]), 0);
+    }
+    for ( a = 0; a < AUDITS && !audit_rc; a++ )
+    {
+        for ( i = 0; i < n; i++ )
+            ops[i] = READ_ONCE(churners[i].ops);
+        ASSERT_TRUE(churners_moved(n, ops));
+        ASSERT_EQ(smp_quiesce(10 * NSEC_PER_SEC), 0);
+        for ( i = 0; i < n; i++ )
+            ops[i] = READ_ONCE(churners[i].ops);
+        gen = xen_shared_info->arch.p2m_generation;
+        audit_rc = p2m_audit();
+        ASSERT_EQ(xen_shared_info->arch.p2m_generation, gen);
+        for ( i = 0; i < n; i++ )
+            ASSERT_EQ(READ_ONCE(churners[i].ops), ops[i]);
+        smp_unquiesce();
+    }
+    for ( i = 0; i < n; i++ )
+    {
+        WRITE_ONCE(churners[i].stop, 1);
+        ASSERT_EQ(smp_wait(i + 1, WORK_TIMEOUT_NS), 0);
+        ASSERT_EQ(smp_stop(i + 1), 0);
+        ASSERT_EQ(churners[i].rc, 0);
+    }
+    ASSERT_EQ(audit_rc, 0);
+    p2m_trim();
+    ASSERT_EQ(free_or_kept(), kept0);
+    ASSERT_EQ(p2m_audit(), 0);
+}
