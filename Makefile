@@ -78,7 +78,8 @@ SRCS := boot/head.S boot/notes.S \
         tests/guest/test_smp_mm.c \
         tests/bench/bench.c tests/bench/bench_p2m.c tests/bench/bench_pin.c \
         tests/bench/bench_p2m_memory.c \
-        tests/bench/bench_mm.c tests/bench/bench_balloon.c
+        tests/bench/bench_mm.c tests/bench/bench_balloon.c \
+        tests/bench/bench_smp.c
 
 OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(SRCS)))
 DEPS := $(OBJS:.o=.d)

@@ -187,10 +187,15 @@ static unsigned long resolve_once(unsigned long pfn)
  */
 unsigned long p2m_linear_resolve(unsigned long pfn)
 {
-    const volatile unsigned long *gen = p2m_be_generation();
-    bool writer = p2m_be_writing();
+    const volatile unsigned long *gen;
     unsigned long g, e;
+    bool writer;
 
+    /* One read, so no tearing: past the size, growing changes nothing. */
+    if ( pfn >= READ_ONCE(p2m_size) )
+        return p2m_kind_entry(p2m_unwritten_kind(), pfn);
+    gen = p2m_be_generation();
+    writer = p2m_be_writing();
     for ( ;; )
     {
         while ( ((g = *gen) & 1) && !writer )

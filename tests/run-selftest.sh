@@ -97,6 +97,8 @@ expect bench_prints_every_figure "bench tests=boot.start*" 0 \
     '^BENCH p2m\.memory\.sparse pages=[0-9]+ .*flat_array_pages=[0-9]+' \
     '^BENCH pt\.pin\.unbatched\.pages4096 .*hypercalls=4098 ' \
     '^BENCH balloon\.populate\.frames1000 cycles=[0-9]+' \
+    '^BENCH smp\.p2m_set\.private_lock_free cycles=[0-9]+' \
+    '^BENCH smp\.p2m_set\.private_locked cycles=[0-9]+ .*hypercalls=0$' \
     '^Test result: SUCCESS$'
 
 echo "$passed passed, $failed failed"

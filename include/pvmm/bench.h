@@ -24,6 +24,7 @@ void bench_p2m_memory(void);
 void bench_pin(void);
 void bench_mm_init(void);
 void bench_balloon(void);
+void bench_smp(void);
 
 /* Maps npages fresh frames at va in the kernel's tree; 0 or -XEN_E*. */
 int bench_map_region(unsigned long va, unsigned long npages);

@@ -26,6 +26,7 @@ int bench_main(void)
     bench_p2m_memory();
     bench_pin();
     bench_balloon();
+    bench_smp();
     return failures ? -1 : 0;
 }
 
