@@ -13,18 +13,19 @@
 #include <pvmm/time.h>
 #include <pvmm/shared_info.h>
 #include <pvmm/hypercall.h>
+#include <pvmm/smp.h>
 
 /*
- * The last value time_now_ns() returned.  One vcpu and no event upcalls,
- * so a plain variable is enough: nothing else reads the clock while we
- * update it, except a fault handler nesting inside time_now_ns(), and the
- * worst that does is store a value a few ns older than the one it saw.
+ * The last value time_now_ns() returned on any vCPU, raised with a
+ * compare-and-swap so that two vCPUs reading at once never lower it.
  */
 static uint64_t time_last_ns;
 
 uint64_t time_xen_ns(void)
 {
-    const volatile struct vcpu_time_info *t = &shared_info_vcpu0()->time;
+    /* Each vCPU's own record: Xen keeps it for the CPU that vCPU is on. */
+    const volatile struct vcpu_time_info *t =
+        &xen_shared_info->vcpu_info[smp_vcpu_id()].time;
     uint32_t version, mul;
     uint64_t tsc_stamp, system_time, tsc;
     int64_t delta;
@@ -73,9 +74,12 @@ uint64_t time_now_ns(void)
      * two CPUs' records can also round 1 ns apart.  A monotonic clock must
      * hide both, so never return less than before.
      */
-    if ( now < last )
-        return last;
-    WRITE_ONCE(time_last_ns, now);
+    do {
+        if ( now <= last )
+            return last;
+    } while ( !__atomic_compare_exchange_n(&time_last_ns, &last, now, false,
+                                           __ATOMIC_RELAXED,
+                                           __ATOMIC_RELAXED) );
     return now;
 }
 
