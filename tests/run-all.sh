@@ -30,13 +30,15 @@ GUEST_CMDLINE=${CMDLINE:-audit}
 # the guest's own p2m, through the linear list and the frame list.
 # save5: the suspend.* tests across one xl save/restore, then five more
 # rounds on the held kernel with a balloon step between them, a
-# checkpoint (xl save -c) and xl shutdown; reboot: xl reboot; far: frames
+# checkpoint (xl save -c) and xl shutdown; save2v: the same with two
+# vCPUs, both up over every save and checkpoint (the suspend takes the
+# second down and brings it back); reboot: xl reboot; far: frames
 # above 512 GiB, saved and restored through the linear list (p2m_cr3):
 # the tools write 8 bytes per pfn up to max_pfn (a 1.1 GB file) and
 # restore keeps a p2m of that size, hence dom0's 3 GiB (DOMU_DOM0_MEM)
 # (docs/suspend.md).  An empty DOMU_MATRIX skips the domU step.
 SAVE_ROUNDS="save balloon:48 save balloon:64 save balloon:40 save balloon:64 save checkpoint shutdown"
-DOMU_MATRIX=${DOMU_MATRIX-m64:64:64:audit;m129:129:129:audit vcpus=2;m128max1024:128:1024:audit;m1025:1025:1025:audit;dump-linear:64:64:tests=boot.*,p2m.* audit hold p2m_list=linear;dump-tree:64:64:tests=boot.*,p2m.* audit hold p2m_list=tree;save5:64:96:tests=suspend.* audit await_save hold|save $SAVE_ROUNDS;reboot:32:32:tests=boot.* hold|reboot;far:64:64:tests=suspend.far_frames_survive_through_the_linear_list audit await_save p2m_list=linear hold|save shutdown}
+DOMU_MATRIX=${DOMU_MATRIX-m64:64:64:audit;m129:129:129:audit vcpus=2;m128max1024:128:1024:audit;m1025:1025:1025:audit;dump-linear:64:64:tests=boot.*,p2m.* audit hold p2m_list=linear;dump-tree:64:64:tests=boot.*,p2m.* audit hold p2m_list=tree;save5:64:96:tests=suspend.* audit await_save hold|save $SAVE_ROUNDS;save2v:64:96:tests=suspend.* audit await_save vcpus=2 hold|save balloon:48 save checkpoint shutdown;reboot:32:32:tests=boot.* hold|reboot;far:64:64:tests=suspend.far_frames_survive_through_the_linear_list audit await_save p2m_list=linear hold|save shutdown}
 total_pass=0 total_fail=0 total_skip=0
 failed_steps=()
 # Lines that say what failed: a test, a guest's result or its ending.

@@ -6,6 +6,10 @@
  * written whenever the kernel starts to wait and checked after a resume:
  * nothing allocates or frees between the two, because the only code that
  * runs is the wait and the suspend path.
+ *
+ * With more than one vCPU, the secondaries are up and idle while the
+ * kernel holds, so every save takes them down and brings them back; the
+ * resumed line says how many vCPUs answered a call afterwards.
  */
 #include <pvmm/hold.h>
 #include <pvmm/control.h>
@@ -22,6 +26,8 @@
 #include <pvmm/balloon.h>
 #include <pvmm/printk.h>
 #include <pvmm/time.h>
+#include <pvmm/smp.h>
+#include <xen/vcpu.h>
 
 #define WAIT_SLICE_NS   (10UL * NSEC_PER_SEC)
 
@@ -42,6 +48,30 @@ static void ready(void)
     (void)cons_flush(CONS_RING_WAIT_NS);
 }
 
+static void whoami(void *arg)
+{
+    *(unsigned int *)arg = smp_vcpu_id();
+}
+
+/*
+ * vCPU 0, and each secondary that Xen says is up and that runs a call
+ * on itself (the call reads its own id).
+ */
+static unsigned int vcpus_answering(void)
+{
+    unsigned int id, n = 1, who;
+
+    for ( id = 1; id < smp_nr_vcpus(); id++ )
+    {
+        who = ~0U;
+        if ( HYPERVISOR_vcpu_op(VCPUOP_is_up, id, NULL) == 1 &&
+             smp_call(id, whoami, &who, SMP_START_TIMEOUT_NS) == 0 &&
+             who == id )
+            n++;
+    }
+    return n;
+}
+
 void hold_report_resume(const struct frame_tags *t)
 {
     const struct suspend_report *r = suspend_last();
@@ -60,8 +90,9 @@ void hold_report_resume(const struct frame_tags *t)
            (unsigned long)r->mm.mmu_ops, checked,
            r->down_ns / NSEC_PER_MSEC, r->up_ns / NSEC_PER_MSEC);
     printk("pvmm: resumed n=%lu new_domain=%s audit=%s memory=%s "
-           "frames=%lu\n", suspend_count(), r->new_domain ? "yes" : "no",
-           audit_ok ? "ok" : "FAIL", memory, p2m_nr_populated);
+           "frames=%lu vcpus=%u/%u\n", suspend_count(),
+           r->new_domain ? "yes" : "no", audit_ok ? "ok" : "FAIL", memory,
+           p2m_nr_populated, vcpus_answering(), smp_nr_vcpus());
 }
 
 static void after_resume(void *ctx)
@@ -150,11 +181,26 @@ static void print_digest(const struct boot_options *opts)
                                          : "0: frame list");
 }
 
+/* The secondaries up and idle, so that a save has them to deal with. */
+static void start_secondaries(void)
+{
+    unsigned int id;
+    int rc;
+
+    for ( id = 1; id < smp_nr_vcpus(); id++ )
+        if ( (rc = smp_start(id)) != 0 )
+            printk("pvmm: cannot start vCPU %u to hold: %d\n", id, rc);
+    if ( smp_nr_vcpus() > 1 )
+        printk("pvmm: holding with %u of %u vCPUs up\n", smp_nr_running(),
+               smp_nr_vcpus());
+}
+
 void __noreturn hold(const struct boot_options *opts)
 {
     int rc;
 
     print_digest(opts);
+    start_secondaries();
     if ( xs_available() )
     {
         control_on_resume(after_resume, NULL);

@@ -2,6 +2,8 @@
  * Suspend and resume (docs/suspend.md has the why of each step).
  *
  * Down, in the order the tools need:
+ *   0. every secondary vCPU goes down (the tools save only vCPUs that are
+ *      up, and the doorbells do not survive a restore);
  *   1. mm pins every tree that is not pinned (the tools rewrite mfns only
  *      inside pinned tables) and checks PMAP;
  *   2. the console is drained, so nothing written is lost;
@@ -20,7 +22,9 @@
  *   9. cancelled: the start_info fields back to mfns (a restore wrote the
  *      new ones itself);
  *  10. console and xenstore on their (new) event channels, xenstore's
- *      watches registered again.
+ *      watches registered again;
+ *  11. the secondaries that were up come back (from scratch in a new
+ *      domain: context and doorbells).
  */
 #include <pvmm/suspend.h>
 #include <pvmm/shared_info.h>
@@ -33,6 +37,7 @@
 #include <pvmm/printk.h>
 #include <pvmm/panic.h>
 #include <pvmm/time.h>
+#include <pvmm/smp.h>
 
 static unsigned long resumes;
 static struct suspend_report last;
@@ -94,6 +99,7 @@ static void resume(struct suspend_report *r)
     r->shared_info_new = si->shared_info;
     r->store_port_new = si->store_evtchn;
     r->console_port_new = si->console.domU.evtchn;
+    r->vcpus_back = smp_resume(r->vcpus_down, r->new_domain);
     r->up_ns = time_now_ns() - t0;
 }
 
@@ -107,10 +113,17 @@ void suspend_domain(struct suspend_report *r)
         .store_port_old = xen_start_info->store_evtchn,
         .console_port_old = xen_start_info->console.domU.evtchn,
     };
+    if ( (r->rc = smp_suspend(&r->vcpus_down)) != 0 )
+    {
+        printk("suspend: the secondary vCPUs cannot go down: %d; not "
+               "suspending\n", r->rc);
+        return;
+    }
     if ( (r->rc = mm_suspend_prepare()) != 0 )
     {
         printk("suspend: mm cannot be saved as it is: %d; not suspending\n",
                r->rc);
+        (void)smp_resume(r->vcpus_down, false);
         return;
     }
     r->start_info_mfn = mfn_x(pfn_to_mfn(boot_va_to_pfn(xen_start_info)));
@@ -120,6 +133,7 @@ void suspend_domain(struct suspend_report *r)
     if ( (r->rc = shared_info_unmap()) != 0 )
     {
         mm_suspend_abort();
+        (void)smp_resume(r->vcpus_down, false);
         printk("suspend: cannot unmap shared_info: %d; not suspending\n",
                r->rc);
         return;

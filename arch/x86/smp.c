@@ -406,3 +406,65 @@ void __noreturn smp_secondary_main(unsigned int id)
         (void)evtchn_send(pc->done_port);   /* vCPU 0 re-reads anyway */
     }
 }
+
+/*
+ * Suspend (docs/suspend.md): the tools save only the vCPUs that are up,
+ * and a restored domain has none of the old event channels, so every
+ * secondary goes down first and comes back after: with VCPUOP_up alone
+ * if the suspend was cancelled (the same domain), from scratch in a new
+ * one (Xen forgot its context and its doorbells).
+ */
+int smp_suspend(unsigned long *was_up)
+{
+    unsigned int id;
+    int rc;
+
+    *was_up = 0;
+    for ( id = 1; id < nr_vcpus; id++ )
+    {
+        if ( percpus[id].state == VCPU_STUCK )
+            rc = -XEN_EBUSY;            /* Xen would save it mid-call */
+        else if ( percpus[id].state != VCPU_RUNNING )
+            continue;
+        else
+            rc = smp_stop(id);
+        if ( rc )
+        {
+            printk("smp: vCPU %u cannot be stopped for a suspend: %d\n", id,
+                   rc);
+            smp_resume(*was_up, false);
+            return rc;
+        }
+        *was_up |= 1UL << id;
+    }
+    return 0;
+}
+
+unsigned int smp_resume(unsigned long was_up, bool new_domain)
+{
+    unsigned int id, back = 0;
+    int rc;
+
+    for ( id = 1; id < nr_vcpus; id++ )
+    {
+        if ( new_domain && percpus[id].state != VCPU_NEW )
+            percpus[id].state = VCPU_NEW;
+        if ( !(was_up & (1UL << id)) )
+            continue;
+        if ( (rc = smp_start(id)) != 0 )
+            printk("smp: vCPU %u did not come back after the resume: %d\n",
+                   id, rc);
+        else
+            back++;
+    }
+    return back;
+}
+
+unsigned int smp_nr_running(void)
+{
+    unsigned int id, n = 1;
+
+    for ( id = 1; id < nr_vcpus; id++ )
+        n += percpus[id].state == VCPU_RUNNING;
+    return n;
+}

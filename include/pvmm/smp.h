@@ -3,10 +3,9 @@
  * through its GS base, bringing a vCPU up with VCPUOP_initialise and
  * VCPUOP_up, taking it down, and running a function on it.
  *
- * This is the first part of SMP support (docs/smp.md says what is done and
- * what is not): a secondary vCPU runs only what smp_call() gives it, rung
- * by an IPI event channel and polled with events masked, and prints
- * nothing; locks and the p2m under concurrency come later.
+ * A secondary vCPU runs what smp_call() gives it, rung by an IPI event
+ * channel and polled with events masked; the call may use mm and print
+ * (docs/concurrency.md).  docs/smp.md says what is done and what is not.
  */
 #ifndef PVMM_SMP_H
 #define PVMM_SMP_H
@@ -67,6 +66,18 @@ int smp_call(unsigned int id, void (*fn)(void *arg), void *arg,
  */
 int smp_post(unsigned int id, void (*fn)(void *arg), void *arg);
 int smp_wait(unsigned int id, uint64_t timeout_ns);
+
+/*
+ * Around a suspend: smp_suspend() takes every running secondary down
+ * (which ones go to *was_up; an error if one is in the middle of a call,
+ * and then none is down); smp_resume() brings them back, re-initialised
+ * and with new doorbells in a new domain.  It returns how many came back.
+ */
+int smp_suspend(unsigned long *was_up);
+unsigned int smp_resume(unsigned long was_up, bool new_domain);
+
+/* vCPUs running now, vCPU 0 included. */
+unsigned int smp_nr_running(void);
 
 /*
  * Parking (arch/x86/smp_park.c), for work that must see nothing change:

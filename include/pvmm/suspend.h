@@ -20,6 +20,8 @@ struct suspend_report {
     evtchn_port_t console_port_old, console_port_new;
     int xenstore_rc;                /* re-registering the watches */
     struct mm_resume_stats mm;
+    unsigned long vcpus_down;       /* secondaries taken down: bit per id */
+    unsigned int vcpus_back;        /* ... and brought back after */
     uint64_t down_ns;               /* from the request to the hypercall */
     uint64_t up_ns;                 /* from its return to all reconnected */
 };

@@ -31,6 +31,8 @@
 #include <pvmm/time.h>
 #include <pvmm/printk.h>
 #include <pvmm/lib.h>
+#include <pvmm/smp.h>
+#include <xen/vcpu.h>
 
 #define SAVE_WAIT_NS    (240UL * NSEC_PER_SEC)
 #define TREE_VA         0x0000200000000000UL
@@ -48,7 +50,20 @@ static struct {
     long reservation;               /* Xen's count before */
     pfn_t shared_pfn[7];            /* the p2m's shared pages' pfns */
     struct frame_tags tags;
+    unsigned long secondaries;      /* started before it: bit per vCPU */
 } before;
+
+/* Every secondary up and idle over the save (bit per vCPU started). */
+static unsigned long start_secondaries(void)
+{
+    unsigned long started = 0;
+    unsigned int id;
+
+    for ( id = 1; id < smp_nr_vcpus(); id++ )
+        if ( smp_start(id) == 0 )
+            started |= 1UL << id;
+    return started;
+}
 
 static long reservation(void)
 {
@@ -163,6 +178,7 @@ TEST(suspend, wait_for_a_save)
     ASSERT_EQ(before.nr_hole, NR_HOLE);
     before.reservation = reservation();
     shared_pfns(before.shared_pfn);
+    before.secondaries = start_secondaries();
     if ( !await_one_save() )
         FAIL("no save or checkpoint came within %lu s",
              SAVE_WAIT_NS / NSEC_PER_SEC);
@@ -405,4 +421,44 @@ TEST_EXPLICIT(suspend, far_frames_survive_through_the_linear_list)
     ASSERT_EQ(balloon_release_pfns(far, 2, &done), 0);
     ASSERT_EQ(balloon_populate_list(room, 2, &done), 0);
     ASSERT_LT(a->max_pfn, FAR_PFN_A);                   /* trimmed back */
+}
+
+static void whoami(void *arg)
+{
+    *(unsigned int *)arg = smp_vcpu_id();
+}
+
+/*
+ * The secondaries that were up over the save: the suspend took them all
+ * down and brought them all back, Xen says each is up, each runs a call
+ * on itself, and each doorbell is an IPI channel Xen has bound to it (in
+ * a new domain, a new one: the old ones did not survive).
+ */
+TEST(suspend, secondaries_come_back_and_take_calls)
+{
+    const struct suspend_report *r;
+    unsigned int id, who;
+
+    if ( no_round() )
+        return;
+    if ( smp_nr_vcpus() < 2 )
+        SKIP("1 vCPU: boot with vcpus=2");
+    r = suspend_last();
+    ASSERT_EQ(r->vcpus_down, before.secondaries);
+    ASSERT_EQ(before.secondaries, (1UL << smp_nr_vcpus()) - 2);
+    ASSERT_EQ(r->vcpus_back, smp_nr_vcpus() - 1);
+    for ( id = 1; id < smp_nr_vcpus(); id++ )
+    {
+        struct evtchn_status st = { .dom = DOMID_SELF,
+                                    .port = smp_call_port(id) };
+
+        ASSERT_EQ(HYPERVISOR_vcpu_op(VCPUOP_is_up, id, NULL), 1);
+        who = ~0U;
+        ASSERT_EQ(smp_call(id, whoami, &who, SMP_START_TIMEOUT_NS), 0);
+        ASSERT_EQ(who, id);
+        ASSERT_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_status, &st), 0);
+        ASSERT_EQ(st.status, EVTCHNSTAT_ipi);
+        ASSERT_EQ(st.vcpu, id);
+        ASSERT_EQ(smp_stop(id), 0);
+    }
 }

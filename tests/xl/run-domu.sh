@@ -313,8 +313,8 @@ check_memory() {                # check_memory NAME MEM MAXMEM CONSOLE: 0/1/2
 }
 
 # A guest with actions: every action ok, and one "resumed" line per save
-# or checkpoint, in order, each with audit=ok memory=ok and the right
-# new_domain.  Prints a line per action; 0 ok, 1 bad, 2 no actions.
+# or checkpoint, in order, each with audit=ok memory=ok, the right
+# new_domain, and every vCPU back.  Prints a line per action; 0 ok, 1 bad, 2 no actions.
 check_actions() {               # check_actions NAME ACTIONS CONSOLE
     local n=$1 w k=0 bad=0 line resumed want
     local -A times=()
@@ -330,6 +330,9 @@ check_actions() {               # check_actions NAME ACTIONS CONSOLE
         resumed=$(tr -d '\r' <<< "$3" | grep -E "^pvmm: resumed n=$k " | head -n 1)
         echo "run-domu: $n: ${resumed:-no \"pvmm: resumed n=$k\" line}"
         [[ $resumed == *" new_domain=$want audit=ok memory=ok "* ]] || bad=1
+        # Every vCPU answers a call after the resume (vcpus=answered/all).
+        [[ $resumed =~ \ vcpus=([0-9]+)/([0-9]+) ]] &&
+            [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[2]}" ] && bad=1
     done
     # The one line tests/junit.py reads for this check.
     if [ "$bad" = 0 ]; then
