@@ -10,7 +10,8 @@
  * the direct map covers its frame (every frame the full allocator hands
  * out) may use directmap_va() directly.
  *
- * Not locked; one vcpu.  PMAP's limits apply: at most PMAP_SLOTS frames
+ * Any vCPU: the standing mappings are fixed after boot, and PMAP has
+ * its own lock.  PMAP's limits apply: at most PMAP_SLOTS frames
  * mapped this way at once.
  */
 #include <pvmm/frame_map.h>

@@ -11,7 +11,7 @@
  * list (p2m_crosscheck), and the list and the tree go back to the
  * allocator.
  *
- * Not locked: one vcpu.
+ * Boot only: vCPU 0, before any secondary starts.
  */
 #include <pvmm/p2m_boot.h>
 #include <pvmm/hypercall.h>

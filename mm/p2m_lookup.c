@@ -13,7 +13,8 @@
  * benchmarks (tests/host/) compile it unchanged.  Reading the M2P is the
  * kernel's part: pvmm's is mm/p2m_m2p.c.
  *
- * Not locked: one vcpu.
+ * Lock-free on any vCPU: the fast path is one load, the slow path a
+ * seqlock read (p2m_linear_resolve, docs/concurrency.md).
  */
 #include <pvmm/p2m.h>
 

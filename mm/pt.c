@@ -13,7 +13,9 @@
  *
  * State: the kernel's root, set once by bootmap_init() (the builder's L4;
  * this layer does not read the builder's structures).  Who calls it: all
- * of mm above the frame allocator, and tests.  Not locked: one vcpu.
+ * of mm above the frame allocator, and tests, on any vCPU: one tree's
+ * entries are changed by one vCPU at a time (docs/concurrency.md); the
+ * allocator and PMAP have their own locks.
  */
 #include <pvmm/pt.h>
 #include <pvmm/frame.h>

@@ -8,7 +8,7 @@
  * read one at a time through pt_get_entry(), as fn may have changed the
  * tree's mappings (made a page read-only) between two of them.
  *
- * Not locked: one vcpu.  The tree must not change under the walk except
+ * Any vCPU may walk; the tree must not change under the walk except
  * through fn itself, and in post-order fn may free the table it is given
  * (its parent is visited after, and reads nothing of it).
  */

@@ -13,7 +13,8 @@
  * it sits on PMAP and the address arithmetic of layout.h; the builders
  * that make these mappings (mm/bootmap.c, mm/directmap.c, layer 4) tell
  * it their extents through fmap_set_*(), so nothing below them includes
- * their headers.  Not locked: one vcpu.
+ * their headers.  Any vCPU: the extents are set once at boot, and PMAP
+ * has its own lock.
  */
 #ifndef PVMM_FRAME_MAP_H
 #define PVMM_FRAME_MAP_H

@@ -2,8 +2,8 @@
  * PMAP (mm/pmap.c): a few fixed slots to map a machine frame before the
  * direct map covers it.
  *
- * Contract: boot-time use, not locked (one vcpu, events masked), at most
- * PMAP_SLOTS mappings at once.  pmap_map() writes the slot's PTE;
+ * Contract: any vCPU (the slot table has a lock; a slot is used only by
+ * the vCPU that mapped it), at most PMAP_SLOTS mappings at once.  pmap_map() writes the slot's PTE;
  * pmap_unmap() clears it and flushes that one address.  Running out of
  * slots is a bug in the caller: it panics with a message naming who holds
  * each slot.

@@ -12,7 +12,8 @@
  *       refused update skipped and the rest applied, as a multicall does;
  *   the TLB                                the chunks mapped at P2M_BASE.
  *
- * Not thread-safe: the core is single-threaded (mm/p2m_backend.h).
+ * One thread: the fuzzer drives the core alone; the lock hooks check that
+ * the core takes and releases the p2m lock in pairs (mm/p2m_backend.h).
  */
 #define _GNU_SOURCE
 #include "p2m_host.h"
