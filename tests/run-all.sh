@@ -167,7 +167,7 @@ if [ -z "${CMDLINE:-}" ]; then
 fi
 # Four vCPUs: the smp.* and spinlock.* tests (512M above runs the whole
 # suite on two).
-step smp4 env DOM0_MEM=64M QEMU_MEM=1024 VCPUS=4 TIMEOUT=300 QUIET=0 \
+step smp4 env DOM0_MEM=64M QEMU_MEM=1024 VCPUS=4 TIMEOUT=600 QUIET=0 \
     CMDLINE="tests=smp.*,spinlock.* audit vcpus=4" LOG="$logs/smp4.log" \
     "$top/tests/run-dom0.sh"
 # gdb on QEMU's gdbstub: a breakpoint in guest code, p2m entries read from
