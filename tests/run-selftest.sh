@@ -87,6 +87,13 @@ expect recursive_lock_panics "tests=selftest.recursive_lock_panics" 4 \
     '^PANIC: spinlock: vCPU 0 takes selftest\.a, which it holds already$' \
     '^Test result: ERROR$'
 
+# Xen refusing vCPU 0's VCPUOP_register_vcpu_info (the first vcpu_op):
+# it says so and keeps its shared_info slot, which still works.
+expect refused_vcpu_info_keeps_the_slot \
+    "inject=vcpu_op:1 tests=boot.*,traps.*" 0 \
+    '^smp: VCPUOP_register_vcpu_info\(0\) failed: -22; it keeps its slot in shared_info$' \
+    '^Test result: SUCCESS$'
+
 # The benchmarks run and print every figure (make bench must not rot).
 expect bench_prints_every_figure "bench tests=boot.start*" 0 \
     '^BENCH mm\.init\.directmap cycles=[0-9]+ .*hypercalls=[0-9]+' \

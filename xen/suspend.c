@@ -88,6 +88,7 @@ static void resume(struct suspend_report *r)
     if ( (rc = shared_info_remap()) != 0 )
         panic("resume: cannot map shared_info at %#lx: %d",
               si->shared_info, rc);
+    smp_resume_info(r->new_domain); /* the clock reads vcpu_info */
     t0 = time_now_ns();             /* the first moment there is a clock */
     mm_resume(&r->mm);
     if ( !r->new_domain )

@@ -25,7 +25,7 @@ uint64_t time_xen_ns(void)
 {
     /* Each vCPU's own record: Xen keeps it for the CPU that vCPU is on. */
     const volatile struct vcpu_time_info *t =
-        &xen_shared_info->vcpu_info[smp_vcpu_id()].time;
+        &smp_vcpu_info(smp_vcpu_id())->time;
     uint32_t version, mul;
     uint64_t tsc_stamp, system_time, tsc;
     int64_t delta;

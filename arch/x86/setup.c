@@ -108,6 +108,7 @@ void __noreturn start_kernel(start_info_t *si)
         boot_opts = (struct boot_options){ 0 };     /* run nothing of it */
     arm_injections(&boot_opts);
     mm_init(si, &boot_opts);
+    smp_register_vcpu_info();       /* needs the p2m: the frames by mfn */
     if ( boot_opts.p2m_map )
         p2m_map_dump("booted");
 

@@ -37,6 +37,8 @@
 #include <pvmm/panic.h>
 #include <pvmm/lib.h>
 #include <pvmm/pt.h>
+#include <pvmm/layout.h>
+#include <pvmm/p2m.h>
 #include <pvmm/events.h>
 #include <pvmm/inject.h>
 #include <xen/vcpu.h>
@@ -62,6 +64,9 @@ struct percpu {
     void *arg;
     unsigned long requested;        /* calls posted (vCPU 0) */
     unsigned long finished;         /* calls done (the secondary) */
+    bool info_registered;           /* Xen writes `info`, not its slot */
+    /* Its vcpu_info once registered: 64-byte aligned, within one page. */
+    struct vcpu_info info __aligned(64);
 };
 
 static struct percpu percpus[SMP_MAX_VCPUS] __aligned(64);
@@ -119,6 +124,59 @@ static void init_percpu(struct percpu *pc, unsigned int id)
 {
     pc->self = pc;
     pc->id = id;
+    pc->entered = false;            /* set again when it reaches its loop */
+}
+
+struct vcpu_info *smp_vcpu_info(unsigned int id)
+{
+    return READ_ONCE(percpus[id].info_registered)
+           ? &percpus[id].info : &xen_shared_info->vcpu_info[id];
+}
+
+/*
+ * VCPUOP_register_vcpu_info: from now on Xen writes vCPU id's event
+ * flags, cr2 and time record into its own percpu area (and copies the
+ * old slot there first), not into shared_info's legacy slot, which only
+ * has room for 32 vCPUs.  Allowed for the calling vCPU or one that is
+ * down, once per domain: a restored domain must register again.  On a
+ * refusal the vCPU keeps its legacy slot, which works as before.
+ */
+static int register_info(unsigned int id)
+{
+    struct percpu *pc = &percpus[id];
+    struct vcpu_register_vcpu_info r = {
+        .mfn = mfn_x(pfn_to_mfn(boot_va_to_pfn(&pc->info))),
+        .offset = (unsigned long)&pc->info & (PAGE_SIZE - 1),
+    };
+    long rc = vcpu_op(VCPUOP_register_vcpu_info, id, &r);
+
+    if ( rc )
+        printk("smp: VCPUOP_register_vcpu_info(%u) failed: %ld; it keeps "
+               "its slot in shared_info\n", id, rc);
+    else
+        WRITE_ONCE(pc->info_registered, true);
+    return rc;
+}
+
+/* Every vCPU's, at boot and in a restored domain (all others are down). */
+void smp_register_vcpu_info(void)
+{
+    unsigned int id;
+
+    for ( id = 0; id < nr_vcpus; id++ )
+        if ( !percpus[id].info_registered )
+            (void)register_info(id);
+}
+
+void smp_resume_info(bool new_domain)
+{
+    unsigned int id;
+
+    if ( !new_domain )
+        return;                     /* Xen still writes where it did */
+    for ( id = 0; id < nr_vcpus; id++ )
+        WRITE_ONCE(percpus[id].info_registered, false);
+    smp_register_vcpu_info();
 }
 
 void smp_init_boot_vcpu(void)
@@ -223,7 +281,7 @@ static int initialise(unsigned int id)
     if ( (rc = bind_doorbells(&percpus[id])) != 0 )
         return rc;
     /* Its events stay masked: nothing on a secondary takes an upcall. */
-    WRITE_ONCE(xen_shared_info->vcpu_info[id].evtchn_upcall_mask, 1);
+    WRITE_ONCE(smp_vcpu_info(id)->evtchn_upcall_mask, 1);
     build_context(id, &start_context);
     rc = vcpu_op(VCPUOP_initialise, id, &start_context);
     if ( rc )

@@ -106,7 +106,7 @@ void spin_unlock(struct spinlock *l)
 
 unsigned long spin_lock_irqsave(struct spinlock *l)
 {
-    struct vcpu_info *v = &xen_shared_info->vcpu_info[smp_vcpu_id()];
+    struct vcpu_info *v = smp_vcpu_info(smp_vcpu_id());
     unsigned long flags = READ_ONCE(v->evtchn_upcall_mask);
 
     WRITE_ONCE(v->evtchn_upcall_mask, 1);
@@ -117,7 +117,7 @@ unsigned long spin_lock_irqsave(struct spinlock *l)
 
 void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags)
 {
-    struct vcpu_info *v = &xen_shared_info->vcpu_info[smp_vcpu_id()];
+    struct vcpu_info *v = smp_vcpu_info(smp_vcpu_id());
 
     spin_unlock(l);
     barrier();

@@ -92,7 +92,7 @@ static struct exc_fault exc_last_fault[SMP_MAX_VCPUS];
 static uint64_t fault_cr2(void)
 {
     return xen_shared_info
-           ? xen_shared_info->vcpu_info[smp_vcpu_id()].arch.cr2 : 0;
+           ? smp_vcpu_info(smp_vcpu_id())->arch.cr2 : 0;
 }
 
 const char *trap_name(unsigned int vector)
@@ -156,7 +156,7 @@ static const struct ex_entry *ex_lookup(unsigned long rip)
  */
 static void event_upcall(void)
 {
-    WRITE_ONCE(xen_shared_info->vcpu_info[smp_vcpu_id()].evtchn_upcall_pending,
+    WRITE_ONCE(smp_vcpu_info(smp_vcpu_id())->evtchn_upcall_pending,
                0);
 }
 

@@ -24,11 +24,6 @@ void shared_info_init(start_info_t *si);
 int shared_info_unmap(void);
 int shared_info_remap(void);
 
-static inline struct vcpu_info *shared_info_vcpu0(void)
-{
-    return &xen_shared_info->vcpu_info[0];
-}
-
 static inline bool xen_is_dom0(void)
 {
     return xen_start_info->flags & SIF_INITDOMAIN;

@@ -35,6 +35,18 @@ unsigned int smp_nr_vcpus(void);
 unsigned int smp_vcpu_id(void);
 
 /*
+ * vCPU id's vcpu_info: the area registered for it with
+ * VCPUOP_register_vcpu_info, or its slot in shared_info before that or
+ * if Xen refused.  smp_register_vcpu_info() registers every vCPU's, once
+ * the p2m can name the frames (after mm_init), with the others down.
+ */
+struct vcpu_info *smp_vcpu_info(unsigned int id);
+void smp_register_vcpu_info(void);
+
+/* After a resume: a restored domain registers every vcpu_info again. */
+void smp_resume_info(bool new_domain);
+
+/*
  * Brings vCPU id up: VCPUOP_initialise the first time (a stack, this
  * kernel's root pagetable, trap table and callbacks, events masked), then
  * VCPUOP_up, and waits until it runs its loop.  0; -XEN_EINVAL for vCPU 0

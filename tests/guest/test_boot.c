@@ -3,6 +3,7 @@
  */
 #include <pvmm/test.h>
 #include <pvmm/shared_info.h>
+#include <pvmm/smp.h>
 #include <pvmm/hypercall.h>
 #include <pvmm/layout.h>
 #include <pvmm/time.h>
@@ -86,7 +87,7 @@ TEST(boot, m2p_maps_every_pfn_back)
  */
 TEST(boot, shared_info_vcpu0_is_live)
 {
-    struct vcpu_info *v = shared_info_vcpu0();
+    struct vcpu_info *v = smp_vcpu_info(0);
     uint64_t t0, t1, deadline;
     unsigned int polls = 0;
 

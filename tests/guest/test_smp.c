@@ -16,6 +16,7 @@
 #include <pvmm/time.h>
 #include <pvmm/cmdline.h>
 #include <pvmm/inject.h>
+#include <pvmm/events.h>
 #include <xen/vcpu.h>
 #include <xen/event_channel.h>
 
@@ -49,7 +50,7 @@ static long is_up(unsigned int id)
 
 static uint64_t cr2_of(unsigned int id)
 {
-    return READ_ONCE(xen_shared_info->vcpu_info[id].arch.cr2);
+    return READ_ONCE(smp_vcpu_info(id)->arch.cr2);
 }
 
 static void arm(enum inject_kind kind, unsigned long nth)
@@ -165,6 +166,67 @@ TEST(smp, each_call_runs_on_its_vcpu)
         ASSERT_EQ(cr2_of(0), cr2_boot);
         ASSERT_EQ(smp_stop(id), 0);
         ASSERT_EQ(is_up(id), 0);
+    }
+}
+
+static struct vcpu_info *legacy_slot(unsigned int id)
+{
+    return &xen_shared_info->vcpu_info[id];
+}
+
+/*
+ * An event for vCPU 0 (an unmasked IPI channel of its own, rung once):
+ * Xen marks it pending in vCPU 0's registered vcpu_info, and not in its
+ * slot in shared_info.
+ */
+static void event_lands_in_the_area(void)
+{
+    struct evtchn_bind_ipi ipi = { .vcpu = 0 };
+    struct evtchn_close close;
+    uint8_t area, slot;
+
+    ASSERT_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_bind_ipi, &ipi), 0);
+    ASSERT_EQ(evtchn_unmask(ipi.port), 0);
+    /* Xen marks the vCPU only when the port's selector bit was clear. */
+    WRITE_ONCE(smp_vcpu_info(0)->evtchn_pending_sel, 0);
+    WRITE_ONCE(legacy_slot(0)->evtchn_pending_sel, 0);
+    WRITE_ONCE(smp_vcpu_info(0)->evtchn_upcall_pending, 0);
+    WRITE_ONCE(legacy_slot(0)->evtchn_upcall_pending, 0);
+    ASSERT_EQ(evtchn_send(ipi.port), 0);
+    area = READ_ONCE(smp_vcpu_info(0)->evtchn_upcall_pending);
+    slot = READ_ONCE(legacy_slot(0)->evtchn_upcall_pending);
+    (void)evtchn_test_and_clear(ipi.port);
+    close.port = ipi.port;
+    ASSERT_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_close, &close), 0);
+    ASSERT_EQ(area, 1);
+    ASSERT_EQ(slot, 0);
+}
+
+/*
+ * Every vCPU's vcpu_info is its own registered area, and Xen writes
+ * there, not into shared_info's slot: an event for vCPU 0 is marked in
+ * its area, and a secondary's fault lands in its area's cr2.
+ */
+TEST(smp, each_vcpu_info_is_registered_and_xen_writes_there)
+{
+    struct where w;
+    unsigned int id;
+
+    for ( id = 0; id < smp_nr_vcpus(); id++ )
+        ASSERT_TRUE(smp_vcpu_info(id) != legacy_slot(id));
+    event_lands_in_the_area();
+    if ( smp_nr_vcpus() < 2 )
+        return;
+    for ( id = 1; id < smp_nr_vcpus(); id++ )
+    {
+        w = (struct where){ .probe_va = PROBE_VA_BASE + 64 * PAGE_SIZE +
+                                        id * PAGE_SIZE };
+        ASSERT_EQ(smp_start(id), 0);
+        ASSERT_EQ(smp_call(id, note_where, &w, CALL_TIMEOUT_NS), 0);
+        ASSERT_TRUE(w.faulted);
+        ASSERT_EQ(cr2_of(id), w.probe_va);
+        ASSERT_NE(READ_ONCE(legacy_slot(id)->arch.cr2), w.probe_va);
+        ASSERT_EQ(smp_stop(id), 0);
     }
 }
 

@@ -116,7 +116,7 @@ TEST(spinlock, locks_in_order_are_held_and_released_in_any_order)
 TEST(spinlock, irqsave_masks_events_and_gives_the_mask_back)
 {
     static struct spinlock l = SPINLOCK_INIT("test.irqsave", 10);
-    struct vcpu_info *v = &xen_shared_info->vcpu_info[smp_vcpu_id()];
+    struct vcpu_info *v = smp_vcpu_info(smp_vcpu_id());
     uint8_t before = v->evtchn_upcall_mask;
     unsigned long flags;
 

@@ -430,9 +430,10 @@ static void whoami(void *arg)
 
 /*
  * The secondaries that were up over the save: the suspend took them all
- * down and brought them all back, Xen says each is up, each runs a call
- * on itself, and each doorbell is an IPI channel Xen has bound to it (in
- * a new domain, a new one: the old ones did not survive).
+ * down and brought them all back, Xen says each is up, each has its
+ * vcpu_info registered again, runs a call on itself, and has a doorbell
+ * that is an IPI channel Xen has bound to it (in a new domain, a new
+ * one: the old ones did not survive).
  */
 TEST(suspend, secondaries_come_back_and_take_calls)
 {
@@ -453,6 +454,8 @@ TEST(suspend, secondaries_come_back_and_take_calls)
                                     .port = smp_call_port(id) };
 
         ASSERT_EQ(HYPERVISOR_vcpu_op(VCPUOP_is_up, id, NULL), 1);
+        /* Registered again: a restored domain's Xen forgot the area. */
+        ASSERT_TRUE(smp_vcpu_info(id) != &xen_shared_info->vcpu_info[id]);
         who = ~0U;
         ASSERT_EQ(smp_call(id, whoami, &who, SMP_START_TIMEOUT_NS), 0);
         ASSERT_EQ(who, id);
