@@ -25,7 +25,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 DOM0_CONFIGS=${DOM0_CONFIGS-33M:512 64M:4608 129M:512:remap_max=40+inject=decrease:1:10 512M:1024:vcpus=2 1025M:2048 4095M:5000 4160M:6144 4608M:6144}
 GUEST_CMDLINE=${CMDLINE:-audit}
 # name:memory:maxmem:command line (tests/xl/run-domu.sh).  129: odd size,
-# and two vCPUs (vcpus=2 also sets xl's vcpus=, tests/xl/job.sh);
+# and two vCPUs (vcpus=2 also sets xl's vcpus=, tests/xl/job.sh); smp4u:
+# the smp.* and spinlock.* tests on four vCPUs under xl;
 # 128/1024: balloons up to maxmem; dump-*: xl dump-core checked against
 # the guest's own p2m, through the linear list and the frame list.
 # save5: the suspend.* tests across one xl save/restore, then five more
@@ -38,7 +39,7 @@ GUEST_CMDLINE=${CMDLINE:-audit}
 # restore keeps a p2m of that size, hence dom0's 3 GiB (DOMU_DOM0_MEM)
 # (docs/suspend.md).  An empty DOMU_MATRIX skips the domU step.
 SAVE_ROUNDS="save balloon:48 save balloon:64 save balloon:40 save balloon:64 save checkpoint shutdown"
-DOMU_MATRIX=${DOMU_MATRIX-m64:64:64:audit;m129:129:129:audit vcpus=2;m128max1024:128:1024:audit;m1025:1025:1025:audit;dump-linear:64:64:tests=boot.*,p2m.* audit hold p2m_list=linear;dump-tree:64:64:tests=boot.*,p2m.* audit hold p2m_list=tree;save5:64:96:tests=suspend.* audit await_save hold|save $SAVE_ROUNDS;save2v:64:96:tests=suspend.* audit await_save vcpus=2 hold|save balloon:48 save checkpoint shutdown;reboot:32:32:tests=boot.* hold|reboot;far:64:64:tests=suspend.far_frames_survive_through_the_linear_list audit await_save p2m_list=linear hold|save shutdown}
+DOMU_MATRIX=${DOMU_MATRIX-m64:64:64:audit;m129:129:129:audit vcpus=2;smp4u:96:96:tests=smp.*,spinlock.* audit vcpus=4;m128max1024:128:1024:audit;m1025:1025:1025:audit;dump-linear:64:64:tests=boot.*,p2m.* audit hold p2m_list=linear;dump-tree:64:64:tests=boot.*,p2m.* audit hold p2m_list=tree;save5:64:96:tests=suspend.* audit await_save hold|save $SAVE_ROUNDS;save2v:64:96:tests=suspend.* audit await_save vcpus=2 hold|save balloon:48 save checkpoint shutdown;reboot:32:32:tests=boot.* hold|reboot;far:64:64:tests=suspend.far_frames_survive_through_the_linear_list audit await_save p2m_list=linear hold|save shutdown}
 total_pass=0 total_fail=0 total_skip=0
 failed_steps=()
 # Lines that say what failed: a test, a guest's result or its ending.
