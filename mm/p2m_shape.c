@@ -162,12 +162,18 @@ mfn_t p2m_chunk_leaf(unsigned long c)
  * and a domU's foreign mfn is never taken for an identity pfn of its
  * own.  Inside, the backing page tells which INVALID.
  */
+/* What a pfn nobody wrote reads. */
+static unsigned long unwritten_entry(unsigned long pfn)
+{
+    return p2m_kind_entry(p2m_unwritten_kind(), pfn);
+}
+
 static unsigned long resolve_once(unsigned long pfn)
 {
     unsigned long e;
 
     if ( pfn >= READ_ONCE(p2m_size) )
-        return p2m_kind_entry(p2m_unwritten_kind(), pfn);
+        return unwritten_entry(pfn);    /* trimmed meanwhile */
     e = READ_ONCE(((unsigned long *)P2M_BASE)[pfn]);
     if ( e != INVALID_P2M_ENTRY )
         return e;                   /* stored since the fast path looked */
@@ -193,7 +199,7 @@ unsigned long p2m_linear_resolve(unsigned long pfn)
 
     /* One read, so no tearing: past the size, growing changes nothing. */
     if ( pfn >= READ_ONCE(p2m_size) )
-        return p2m_kind_entry(p2m_unwritten_kind(), pfn);
+        return unwritten_entry(pfn);
     gen = p2m_be_generation();
     writer = p2m_be_writing();
     for ( ;; )
