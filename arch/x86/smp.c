@@ -413,6 +413,18 @@ int smp_post(unsigned int id, void (*fn)(void *arg), void *arg)
     return 0;
 }
 
+int smp_try_post(unsigned int id, void (*fn)(void *arg), void *arg)
+{
+    struct percpu *pc = &percpus[id];
+
+    if ( id == 0 || id >= nr_vcpus ||
+         (pc->state != VCPU_RUNNING && pc->state != VCPU_STUCK) )
+        return SMP_NOT_RUNNING;
+    if ( pc->state == VCPU_STUCK || busy(pc) )
+        return SMP_BUSY;
+    return smp_post(id, fn, arg) ?: SMP_POSTED;
+}
+
 int smp_wait(unsigned int id, uint64_t timeout_ns)
 {
     struct percpu *pc = &percpus[id];

@@ -54,12 +54,12 @@ static int post_parking_calls(void)
             expected++;
             continue;
         }
-        rc = smp_post(id, park_call, NULL);
-        if ( rc == -XEN_EINVAL )
-            continue;                   /* not running */
-        if ( rc && rc != -XEN_EBUSY )
-            return rc;                  /* busy ones park at a park point */
-        parked_by_call[id] = !rc;
+        rc = smp_try_post(id, park_call, NULL);
+        if ( rc < 0 )
+            return rc;
+        if ( rc == SMP_NOT_RUNNING )
+            continue;
+        parked_by_call[id] = rc == SMP_POSTED;  /* busy: at a park point */
         expected++;
     }
     return expected;

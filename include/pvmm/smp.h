@@ -80,6 +80,15 @@ int smp_post(unsigned int id, void (*fn)(void *arg), void *arg);
 int smp_wait(unsigned int id, uint64_t timeout_ns);
 
 /*
+ * smp_post() where the caller must tell "not now" from a failure: it
+ * posts only to an idle running secondary (SMP_POSTED), says SMP_BUSY
+ * for one in a call (a stuck one too) and SMP_NOT_RUNNING for one that
+ * is not running, or returns Xen's error from the ring.
+ */
+enum { SMP_POSTED, SMP_BUSY, SMP_NOT_RUNNING };
+int smp_try_post(unsigned int id, void (*fn)(void *arg), void *arg);
+
+/*
  * Around a suspend: smp_suspend() takes every running secondary down
  * (which ones go to *was_up; an error if one is in the middle of a call,
  * and then none is down); smp_resume() brings them back, re-initialised

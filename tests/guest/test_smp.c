@@ -301,6 +301,20 @@ TEST(smp, an_idle_vcpu_blocks_on_its_ipi_channel)
 
 static bool release_spinner;
 
+/* Until smp_start() takes vCPU id back (a late call has finished). */
+static bool wait_until_startable(unsigned int id, uint64_t timeout_ns)
+{
+    uint64_t deadline = time_now_ns() + timeout_ns;
+
+    while ( smp_start(id) != 0 )
+    {
+        if ( time_now_ns() > deadline )
+            return false;
+        time_sleep_until(time_now_ns() + 10 * NSEC_PER_MSEC);
+    }
+    return true;
+}
+
 static void spin_until_released(void *arg)
 {
     unsigned long *done = arg;
@@ -330,6 +344,88 @@ TEST(smp, a_call_that_never_finishes_times_out)
     ASSERT_EQ(smp_call(1, note_where, &w, CALL_TIMEOUT_NS), 0);
     ASSERT_EQ(w.calls, 1);
     ASSERT_EQ(smp_stop(1), 0);
+}
+
+/*
+ * A call that never reaches a park point: smp_quiesce gives up at its
+ * deadline with -XEN_ETIMEDOUT instead of hanging, and leaves nothing
+ * parked; once the call is let go, parking works.
+ */
+TEST(smp, quiesce_times_out_on_a_call_without_park_points)
+{
+    unsigned long done = 0;
+
+    if ( !need_secondaries() )
+        return;
+    release_spinner = false;
+    ASSERT_EQ(smp_start(1), 0);
+    ASSERT_EQ(smp_post(1, spin_until_released, &done), 0);
+    ASSERT_EQ(smp_quiesce(100 * NSEC_PER_MSEC), -XEN_ETIMEDOUT);
+    WRITE_ONCE(release_spinner, true);
+    ASSERT_EQ(smp_wait(1, CALL_TIMEOUT_NS), 0);
+    ASSERT_EQ(done, 1);
+    ASSERT_EQ(smp_quiesce(CALL_TIMEOUT_NS), 0);
+    smp_unquiesce();
+    ASSERT_EQ(smp_call(1, nothing, NULL, CALL_TIMEOUT_NS), 0);
+    ASSERT_EQ(smp_stop(1), 0);
+}
+
+/*
+ * Xen refusing the doorbell of a parking call: smp_quiesce returns the
+ * error at once and releases; the posted call runs at the vCPU's next
+ * poll and returns without parking, and the vCPU is back in service.
+ */
+TEST(smp, quiesce_reports_a_refused_doorbell)
+{
+    if ( !need_secondaries() )
+        return;
+    ASSERT_EQ(smp_start(1), 0);
+    arm(INJECT_EVTCHN_OP, 1);               /* the parking call's ring */
+    ASSERT_EQ(smp_quiesce(CALL_TIMEOUT_NS), -XEN_EINVAL);
+    /* Stuck until the parking call has run (at its next poll). */
+    ASSERT_TRUE(wait_until_startable(1, SMP_IDLE_POLL_NS + CALL_TIMEOUT_NS));
+    ASSERT_EQ(smp_call(1, nothing, NULL, CALL_TIMEOUT_NS), 0);
+    ASSERT_EQ(smp_stop(1), 0);
+}
+
+/*
+ * What a suspend does to the secondaries, without the suspend: all down
+ * (Xen's is_up) and back, answering calls; and a secondary in the middle
+ * of a call refuses it, leaving every one up as it was.
+ */
+TEST(smp, suspend_takes_the_secondaries_down_and_back)
+{
+    unsigned long was_up, done = 0;
+    unsigned int id, n = smp_nr_vcpus();
+
+    if ( !need_secondaries() )
+        return;
+    for ( id = 1; id < n; id++ )
+        ASSERT_EQ(smp_start(id), 0);
+    ASSERT_EQ(smp_suspend(&was_up), 0);
+    ASSERT_EQ(was_up, (1UL << n) - 2);
+    for ( id = 1; id < n; id++ )
+        ASSERT_EQ(is_up(id), 0);
+    ASSERT_EQ(smp_resume(was_up, false), n - 1);
+    for ( id = 1; id < n; id++ )
+    {
+        ASSERT_EQ(is_up(id), 1);
+        ASSERT_EQ(smp_call(id, nothing, NULL, CALL_TIMEOUT_NS), 0);
+    }
+
+    /* The last one busy: the ones before it go down and come back. */
+    release_spinner = false;
+    ASSERT_EQ(smp_post(n - 1, spin_until_released, &done), 0);
+    ASSERT_EQ(smp_suspend(&was_up), -XEN_EBUSY);
+    for ( id = 1; id < n; id++ )
+        ASSERT_EQ(is_up(id), 1);
+    WRITE_ONCE(release_spinner, true);
+    ASSERT_EQ(smp_wait(n - 1, CALL_TIMEOUT_NS), 0);
+    for ( id = 1; id < n; id++ )
+    {
+        ASSERT_EQ(smp_call(id, nothing, NULL, CALL_TIMEOUT_NS), 0);
+        ASSERT_EQ(smp_stop(id), 0);
+    }
 }
 
 TEST(smp, bad_requests_are_refused)

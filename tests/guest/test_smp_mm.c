@@ -22,6 +22,7 @@
 #include <pvmm/shared_info.h>
 #include <pvmm/printk.h>
 #include <pvmm/lib.h>
+#include <pvmm/inject.h>
 #include <pvmm/multicall.h>
 #include <pvmm/balloon.h>
 #include <pvmm/hypercall.h>
@@ -169,6 +170,42 @@ TEST(smp, flush_reaches_the_vcpus_on_the_tree)
 
     ASSERT_EQ(pt_unpin(t.root), 0);
     ASSERT_EQ(pt_free_tree(t.root), 0);
+    frame_free(data);
+    ASSERT_EQ(frame_free_count(), before);
+}
+
+/*
+ * pt_unmap_page's refusals (runs on one vCPU too): nothing mapped there
+ * is -XEN_ENOENT; Xen refusing the PTE write (injected) returns its
+ * error, and the page stays mapped and readable; the unmap then works.
+ */
+TEST(smp, a_refused_unmap_leaves_the_mapping)
+{
+    const struct inject_rule refuse = { INJECT_MMU_UPDATE, 1,
+                                        INJECT_DEFAULT };
+    unsigned long before = frame_free_count();
+    mfn_t root = pt_alloc(4);
+    pfn_t data = frame_alloc();
+    struct exc_fault f;
+    uint64_t val = 0;
+
+    ASSERT_TRUE(!mfn_eq(root, INVALID_MFN) && !pfn_eq(data, INVALID_PFN));
+    *(uint64_t *)directmap_va(data) = FLUSH_MAGIC;
+    ASSERT_EQ(pt_map_page(root, FLUSH_VA, pfn_to_mfn(data),
+                          PTE_KERNEL_RO | pte_nx), 0);
+    ASSERT_EQ(pt_unmap_page(root, FLUSH_VA + PAGE_SIZE), -XEN_ENOENT);
+    ASSERT_EQ(pt_pin(root), 0);
+    ASSERT_EQ(pt_switch(root), 0);
+    inject_arm(&refuse);
+    ASSERT_EQ(pt_unmap_page(root, FLUSH_VA), -XEN_EINVAL);
+    ASSERT_TRUE(!exc_probe_read((const void *)FLUSH_VA, &val, &f));
+    ASSERT_EQ(val, FLUSH_MAGIC);
+    ASSERT_EQ(pt_unmap_page(root, FLUSH_VA), 0);
+    ASSERT_TRUE(exc_probe_read((const void *)FLUSH_VA, &val, &f));
+    ASSERT_EQ(f.cr2, FLUSH_VA);
+    ASSERT_EQ(pt_switch(pt_kernel_root()), 0);
+    ASSERT_EQ(pt_unpin(root), 0);
+    ASSERT_EQ(pt_free_tree(root), 0);
     frame_free(data);
     ASSERT_EQ(frame_free_count(), before);
 }
