@@ -24,10 +24,13 @@
  *  - what p2m_set() never wrote, inside p2m_size and past it, reads as
  *    the unwritten kind (struct p2m_build), so growing p2m_size changes
  *    how no pfn reads but the one written;
- *  - p2m_generation is odd while mappings change.
+ *  - p2m_generation is odd while mappings change, and no lock-free store
+ *    is in flight once a change has begun (p2m_generation_begin waits);
+ *  - the slow path answers only from reads the generation brackets.
  *
- * This file builds the shared pages and answers "what is behind chunk
- * c"; the walker visits the private part only.
+ * This file builds the shared pages, answers "what is behind chunk c"
+ * (the slow path a seqlock read, docs/concurrency.md) and keeps the
+ * generation; the walker visits the private part only.
  */
 #include "p2m_internal.h"
 
@@ -155,6 +158,12 @@ mfn_t p2m_chunk_leaf(unsigned long c)
     return p2m_be_entry(l1, c % P2M_PER_PAGE, NULL);
 }
 
+/* What a pfn nobody wrote reads. */
+static unsigned long unwritten_entry(unsigned long pfn)
+{
+    return p2m_kind_entry(p2m_unwritten_kind(), pfn);
+}
+
 /*
  * The slow path once the linear p2m exists: the fast path found INVALID,
  * or pfn is past p2m_size.  Past the size a pfn reads what is unwritten,
@@ -162,12 +171,6 @@ mfn_t p2m_chunk_leaf(unsigned long c)
  * and a domU's foreign mfn is never taken for an identity pfn of its
  * own.  Inside, the backing page tells which INVALID.
  */
-/* What a pfn nobody wrote reads. */
-static unsigned long unwritten_entry(unsigned long pfn)
-{
-    return p2m_kind_entry(p2m_unwritten_kind(), pfn);
-}
-
 static unsigned long resolve_once(unsigned long pfn)
 {
     unsigned long e;

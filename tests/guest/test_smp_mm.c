@@ -76,10 +76,10 @@ static void touch_until_unmapped(void *arg)
         t->reads++;
         WRITE_ONCE(t->warm, 1);
     }
-    if ( t->faulted_after )
-        ;
-    else if ( !(t->faulted_after = exc_probe_read((const void *)t->va, &val,
-                                                  &t->fault)) )
+    /* Still no fault: the unmap is done now, so this read must fault. */
+    if ( !t->faulted_after &&
+         !(t->faulted_after = exc_probe_read((const void *)t->va, &val,
+                                             &t->fault)) )
         t->last_val = val;
     t->switch_rc = pt_switch(pt_kernel_root());
 }
