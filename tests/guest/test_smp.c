@@ -17,6 +17,7 @@
 #include <pvmm/cmdline.h>
 #include <pvmm/inject.h>
 #include <pvmm/events.h>
+#include <pvmm/printk.h>
 #include <xen/vcpu.h>
 #include <xen/event_channel.h>
 
@@ -426,6 +427,47 @@ TEST(smp, suspend_takes_the_secondaries_down_and_back)
         ASSERT_EQ(smp_call(id, nothing, NULL, CALL_TIMEOUT_NS), 0);
         ASSERT_EQ(smp_stop(id), 0);
     }
+}
+
+struct sleeper {
+    uint64_t until, woke;
+};
+
+static void sleep_until(void *arg)
+{
+    struct sleeper *z = arg;
+
+    time_sleep_until(z->until);
+    z->woke = time_now_ns();
+}
+
+/*
+ * Each vCPU blocks on a timer of its own (SCHEDOP_poll's timeout is
+ * Xen's timer for that vCPU): vCPU 1 sleeps 300 ms while vCPU 0 sleeps
+ * 50 ms; vCPU 0 wakes first, finds vCPU 1 still blocked in Xen, and
+ * vCPU 1 wakes on its own deadline, not vCPU 0's.
+ */
+TEST(smp, each_vcpu_sleeps_on_its_own_timer)
+{
+    struct vcpu_runstate_info rs;
+    struct sleeper z;
+    uint64_t t0;
+
+    if ( !need_secondaries() )
+        return;
+    ASSERT_EQ(smp_start(1), 0);
+    t0 = time_now_ns();
+    z = (struct sleeper){ .until = t0 + 300 * NSEC_PER_MSEC };
+    ASSERT_EQ(smp_post(1, sleep_until, &z), 0);
+    time_sleep_until(t0 + 50 * NSEC_PER_MSEC);
+    ASSERT_EQ(HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 1, &rs), 0);
+    ASSERT_EQ(rs.state, RUNSTATE_blocked);
+    ASSERT_EQ(READ_ONCE(z.woke), 0);
+    ASSERT_EQ(smp_wait(1, CALL_TIMEOUT_NS), 0);
+    ASSERT_TRUE(z.woke >= z.until);
+    printk("         vCPU 1 woke %lu us after its deadline\n",
+           (unsigned long)((z.woke - z.until) / 1000));
+    ASSERT_EQ(smp_stop(1), 0);
 }
 
 TEST(smp, bad_requests_are_refused)
