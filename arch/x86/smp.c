@@ -7,12 +7,12 @@
  *
  * A secondary is started once with VCPUOP_initialise (Xen refuses a
  * second time) and VCPUOP_up.  It enters smp_secondary_main() on its own
- * stack, on this kernel's root pagetable, with the boot vCPU's trap table
- * and callbacks and events masked, and loops: it runs the function vCPU 0
- * posts in its mailbox, then says it has finished.  Only vCPU 0 changes a
- * vCPU's state; a secondary writes only its `entered` flag and its
- * `finished` count, so x86's ordering of plain stores is all the mailbox
- * needs (the compiler is held by barrier()).
+ * stack and GDT page, on this kernel's root pagetable, with the boot
+ * vCPU's trap table and callbacks and events masked, and loops: it runs
+ * the function vCPU 0 posts in its mailbox, then says it has finished.
+ * Only vCPU 0 changes a vCPU's state; a secondary writes only its
+ * `entered` flag and its `finished` count, so x86's ordering of plain
+ * stores is all the mailbox needs (the compiler is held by barrier()).
  *
  * The mailbox's doorbells are two IPI event channels per secondary
  * (EVTCHNOP_bind_ipi): `call_port`, bound to the secondary, rung when a
@@ -37,6 +37,7 @@
 #include <pvmm/panic.h>
 #include <pvmm/lib.h>
 #include <pvmm/pt.h>
+#include <pvmm/multicall.h>
 #include <pvmm/layout.h>
 #include <pvmm/p2m.h>
 #include <pvmm/events.h>
@@ -72,6 +73,18 @@ struct percpu {
 static struct percpu percpus[SMP_MAX_VCPUS] __aligned(64);
 static uint8_t smp_stacks[SMP_MAX_VCPUS][SMP_STACK_SIZE] __aligned(16);
 static struct vcpu_guest_context start_context;     /* 5 KiB: not on a stack */
+
+/*
+ * Each secondary's own GDT: one page of null descriptors, the first
+ * SMP_GDT_ENTRIES of them handed to Xen.  The selectors it runs on are
+ * the flat ones in Xen's reserved part of the GDT, as vCPU 0's are; the
+ * page is there so that a kernel with descriptors of its own (a TSS, per
+ * vCPU data) has the place for them.  Xen takes a page as a GDT only if
+ * nothing maps it writable: every alias goes read-only first.
+ */
+#define SMP_GDT_ENTRIES 16
+static uint8_t smp_gdts[SMP_MAX_VCPUS][PAGE_SIZE]
+    __section(".bss.page_aligned") __aligned(PAGE_SIZE);
 static unsigned int nr_vcpus = 1;
 
 void smp_secondary_entry(void);     /* entry.S */
@@ -222,7 +235,27 @@ unsigned int smp_nr_vcpus(void)
 }
 
 /* What vCPU id starts with: see the top of this file. */
-static void build_context(unsigned int id, struct vcpu_guest_context *c)
+/* vCPU id's GDT page, read-only through every alias; its frame. */
+static int protect_gdt(unsigned int id, mfn_t *mfn)
+{
+    pfn_t pfn = boot_va_to_pfn(smp_gdts[id]);
+    int rc = pt_set_aliases(pfn, ALIAS_RO);
+
+    rc = rc ? rc : mc_flush();
+    if ( rc )
+        printk("smp: vCPU %u's GDT page stays writable: %d\n", id, rc);
+    *mfn = pfn_to_mfn(pfn);
+    return rc;
+}
+
+mfn_t smp_gdt_frame(unsigned int id)
+{
+    return id < SMP_MAX_VCPUS ? pfn_to_mfn(boot_va_to_pfn(smp_gdts[id]))
+                              : INVALID_MFN;
+}
+
+static void build_context(unsigned int id, mfn_t gdt,
+                          struct vcpu_guest_context *c)
 {
     unsigned long top = (unsigned long)&smp_stacks[id][SMP_STACK_SIZE];
 
@@ -234,6 +267,8 @@ static void build_context(unsigned int id, struct vcpu_guest_context *c)
     c->user_regs.cs = FLAT_KERNEL_CS;
     c->user_regs.ss = FLAT_KERNEL_SS;
     c->user_regs.rflags = RFLAGS_IF | RFLAGS_FIXED;
+    c->gdt_frames[0] = mfn_x(gdt);
+    c->gdt_ents = SMP_GDT_ENTRIES;
     c->kernel_ss = FLAT_KERNEL_SS;
     c->kernel_sp = top;
     c->ctrlreg[3] = xen_pfn_to_cr3(mfn_x(pt_kernel_root()));
@@ -275,14 +310,16 @@ static int bind_doorbells(struct percpu *pc)
 
 static int initialise(unsigned int id)
 {
+    mfn_t gdt;
     long rc;
 
     init_percpu(&percpus[id], id);
-    if ( (rc = bind_doorbells(&percpus[id])) != 0 )
+    if ( (rc = protect_gdt(id, &gdt)) != 0 ||
+         (rc = bind_doorbells(&percpus[id])) != 0 )
         return rc;
     /* Its events stay masked: nothing on a secondary takes an upcall. */
     WRITE_ONCE(smp_vcpu_info(id)->evtchn_upcall_mask, 1);
-    build_context(id, &start_context);
+    build_context(id, gdt, &start_context);
     rc = vcpu_op(VCPUOP_initialise, id, &start_context);
     if ( rc )
     {

@@ -47,13 +47,16 @@ void smp_register_vcpu_info(void);
 void smp_resume_info(bool new_domain);
 
 /*
- * Brings vCPU id up: VCPUOP_initialise the first time (a stack, this
- * kernel's root pagetable, trap table and callbacks, events masked), then
- * VCPUOP_up, and waits until it runs its loop.  0; -XEN_EINVAL for vCPU 0
- * or an id Xen did not give; -XEN_ETIMEDOUT if it never reached its loop;
- * or Xen's error.
+ * Brings vCPU id up: VCPUOP_initialise the first time (a stack, a GDT
+ * page made read-only, this kernel's root pagetable, trap table and
+ * callbacks, events masked), then VCPUOP_up, and waits until it runs its
+ * loop.  0; -XEN_EINVAL for vCPU 0 or an id Xen did not give;
+ * -XEN_ETIMEDOUT if it never reached its loop; or Xen's error.
  */
 int smp_start(unsigned int id);
+
+/* The frame of vCPU id's GDT page (read-only once it was started). */
+mfn_t smp_gdt_frame(unsigned int id);
 
 /*
  * VCPUOP_down for vCPU id, and waits until Xen's runstate says offline.

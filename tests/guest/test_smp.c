@@ -18,6 +18,9 @@
 #include <pvmm/inject.h>
 #include <pvmm/events.h>
 #include <pvmm/printk.h>
+#include <pvmm/p2m.h>
+#include <pvmm/pte.h>
+#include <pvmm/layout.h>
 #include <xen/vcpu.h>
 #include <xen/event_channel.h>
 
@@ -425,6 +428,43 @@ TEST(smp, suspend_takes_the_secondaries_down_and_back)
     for ( id = 1; id < n; id++ )
     {
         ASSERT_EQ(smp_call(id, nothing, NULL, CALL_TIMEOUT_NS), 0);
+        ASSERT_EQ(smp_stop(id), 0);
+    }
+}
+
+/*
+ * Each started secondary runs on a GDT page of its own that Xen took as
+ * a GDT: a store through the direct map faults (read-only), and Xen
+ * refuses to map the page writable with -EBUSY (a page typed as a
+ * descriptor table cannot take the writable type; an untyped read-only
+ * page could).
+ */
+TEST(smp, each_secondary_has_a_gdt_page_xen_holds)
+{
+    unsigned int id;
+    pfn_t pfn;
+    void *va;
+    struct exc_fault f;
+    long rc;
+
+    if ( !need_secondaries() )
+        return;
+    for ( id = 1; id < smp_nr_vcpus(); id++ )
+    {
+        ASSERT_EQ(smp_start(id), 0);
+        pfn = mfn_to_pfn(smp_gdt_frame(id));
+        ASSERT_TRUE(!pfn_eq(pfn, INVALID_PFN));
+        va = directmap_va(pfn);
+        ASSERT_TRUE(exc_probe_write(va, 0, &f));
+        ASSERT_EQ(f.cr2, (unsigned long)va);
+        rc = HYPERVISOR_update_va_mapping((unsigned long)va,
+                 pte_from_mfn(smp_gdt_frame(id), PTE_KERNEL_RW | pte_nx),
+                 UVMF_INVLPG | UVMF_LOCAL);
+        if ( !rc )                  /* accepted: put it back as it was */
+            (void)HYPERVISOR_update_va_mapping((unsigned long)va,
+                 pte_from_mfn(smp_gdt_frame(id), PTE_KERNEL_RO | pte_nx),
+                 UVMF_INVLPG | UVMF_LOCAL);
+        ASSERT_EQ(rc, -XEN_EBUSY);      /* the page's type is in use */
         ASSERT_EQ(smp_stop(id), 0);
     }
 }
