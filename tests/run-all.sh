@@ -36,7 +36,9 @@ GUEST_CMDLINE=${CMDLINE:-audit}
 # second down and brings it back); reboot: xl reboot; far: frames
 # above 512 GiB, saved and restored through the linear list (p2m_cr3):
 # the tools write 8 bytes per pfn up to max_pfn (a 1.1 GB file) and
-# restore keeps a p2m of that size, hence dom0's 3 GiB (DOMU_DOM0_MEM)
+# restore keeps a p2m of that size, hence dom0's 3 GiB (DOMU_DOM0_MEM),
+# and each xl call may take 600 s (DOMU_ACTION_TIMEOUT): that save took
+# 238 s in one CI run and passed run-domu's default of 300 s in another
 # (docs/suspend.md).  An empty DOMU_MATRIX skips the domU step.
 SAVE_ROUNDS="save balloon:48 save balloon:64 save balloon:40 save balloon:64 save checkpoint shutdown"
 DOMU_MATRIX=${DOMU_MATRIX-m64:64:64:audit;m129:129:129:audit vcpus=2;smp4u:96:96:tests=smp.*,spinlock.* audit vcpus=4;m128max1024:128:1024:audit;m1025:1025:1025:audit;dump-linear:64:64:tests=boot.*,p2m.* audit hold p2m_list=linear;dump-tree:64:64:tests=boot.*,p2m.* audit hold p2m_list=tree;save5:64:96:tests=suspend.* audit await_save hold|save $SAVE_ROUNDS;save2v:64:96:tests=suspend.* audit await_save vcpus=2 hold|save balloon:48 save checkpoint shutdown;reboot:32:32:tests=boot.* hold|reboot;far:64:64:tests=suspend.far_frames_survive_through_the_linear_list audit await_save p2m_list=linear hold|save shutdown}
@@ -183,6 +185,7 @@ if [ -n "$DOMU_MATRIX" ]; then
     step domU env -u QEMU_MEM -u CMDLINE MATRIX="$DOMU_MATRIX" \
         DOM0_MEM=${DOMU_DOM0_MEM:-3072} \
         QUIET=1 TIMEOUT=${DOMU_TIMEOUT:-2400} GUEST_TIMEOUT=240 \
+        ACTION_TIMEOUT=${DOMU_ACTION_TIMEOUT:-600} \
         LOG="$logs/domU-serial.log" \
         "$top/tests/xl/run-domu.sh"
     # The guests' consoles are in the serial log: one suite each.
